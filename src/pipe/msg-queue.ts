@@ -1,0 +1,88 @@
+import { Deque } from "./deque.js";
+
+/** A message: its frames in order. Sent and delivered whole, never in part. */
+export type Message = Buffer[] & {
+  /**
+   * Set on a one-frame message whose first byte is 1 (subscribe) or 0 (cancel) when it
+   * was produced by a SUB/XSUB as a subscription. The engine turns it into a ZMTP 3.1
+   * SUBSCRIBE/CANCEL command for peers that understand them.
+   */
+  subscription?: boolean;
+};
+
+/**
+ * One direction of one peer's traffic, bounded by a high-water mark counted in
+ * messages (0 = no bound). Exactly one producer and one consumer use it; each hands
+ * in one callback: the consumer learns when the queue turns non-empty, the producer
+ * when a full queue has room again. Notifications are edge-triggered, as libzmq's
+ * activate_read / activate_write.
+ */
+export class MsgQueue {
+  private readonly items = new Deque<Message>();
+  private wasFull = false;
+  /** Set when the producer has gone; the consumer may still drain what is queued. */
+  ended = false;
+  /** Called when the queue goes from empty to non-empty. */
+  onReadable: (() => void) | null = null;
+  /** Called when a queue that refused a push (or reached its mark) has room again. */
+  onWritable: (() => void) | null = null;
+
+  constructor(public capacity: number) {}
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  get full(): boolean {
+    return this.capacity > 0 && this.items.length >= this.capacity;
+  }
+
+  /** Queues the message unless the mark is reached; false means "not taken". */
+  push(msg: Message): boolean {
+    if (this.ended) return false;
+    if (this.full) {
+      this.wasFull = true;
+      return false;
+    }
+    this.forcePush(msg);
+    return true;
+  }
+
+  /**
+   * Queues past the mark. For an engine that has already decoded a message off the
+   * wire: it must not be dropped, so it is queued and the engine stops reading.
+   */
+  forcePush(msg: Message): void {
+    const empty = this.items.length === 0;
+    this.items.push(msg);
+    if (this.full) this.wasFull = true;
+    if (empty && this.onReadable) this.onReadable();
+  }
+
+  shift(): Message | undefined {
+    const msg = this.items.shift();
+    if (msg !== undefined && this.wasFull && !this.full) {
+      this.wasFull = false;
+      if (this.onWritable) this.onWritable();
+    }
+    return msg;
+  }
+
+  peek(): Message | undefined {
+    return this.items.peek();
+  }
+
+  /** Returns a message the consumer took but could not use, to the front. */
+  unshift(msg: Message): void {
+    this.items.unshift(msg);
+  }
+
+  /** Drops everything queued (a dead connection's outbound messages). */
+  clear(): void {
+    this.items.clear();
+    if (this.wasFull) {
+      this.wasFull = false;
+      if (this.onWritable) this.onWritable();
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import { MsgQueue, type Message } from "./msg-queue.js";
+
+/** What the socket learns about the peer at the other end of a pipe. */
+export interface PeerInfo {
+  /** The peer's Socket-Type from its READY, e.g. "DEALER". */
+  socketType: string;
+  /** Every property of the peer's READY (Identity, Socket-Type and any others). */
+  metadata: Map<string, Buffer>;
+  /** ZMTP minor version the peer greeted with (0 for 3.0, 1 for 3.1); inproc counts as 1. */
+  zmtpMinor: number;
+}
+
+/** The socket's side of the contract: the pipe tells it about traffic and endings. */
+export interface PipeOwner {
+  pipeReadable(pipe: Pipe): void;
+  pipeWritable(pipe: Pipe): void;
+  pipeTerminated(pipe: Pipe): void;
+}
+
+let nextPipeId = 1;
+
+/**
+ * The socket's view of one peer: an inbound and an outbound message queue, each
+ * bounded by a high-water mark. Routing strategies only ever see pipes; whether a
+ * pipe is fed by a tcp engine or joined to another socket's pipe (inproc) is not
+ * their business.
+ */
+export class Pipe {
+  readonly id = nextPipeId++;
+  /** The id a ROUTER uses for this peer; assigned by the router. */
+  routingId: Buffer | null = null;
+  /** Set by the transport after each successful handshake. */
+  peer: PeerInfo | null = null;
+  /** True once the pipe has ended; it may still hold inbound messages to drain. */
+  terminated = false;
+
+  constructor(
+    readonly owner: PipeOwner,
+    /** Messages from the peer, read by the socket. */
+    readonly inbound: MsgQueue,
+    /** Messages to the peer, written by the socket. */
+    readonly outbound: MsgQueue,
+    /** The endpoint this pipe belongs to, as the user wrote it (for events and disconnect). */
+    readonly endpoint: string,
+  ) {
+    inbound.onReadable = () => {
+      if (!this.terminated) owner.pipeReadable(this);
+    };
+    outbound.onWritable = () => {
+      if (!this.terminated) owner.pipeWritable(this);
+    };
+  }
+
+  /** Queues a whole message for the peer; false when the high-water mark is reached. */
+  write(msg: Message): boolean {
+    if (this.terminated) return false;
+    return this.outbound.push(msg);
+  }
+
+  /** True when a write would be taken now. */
+  get writable(): boolean {
+    return !this.terminated && !this.outbound.full && !this.outbound.ended;
+  }
+
+  /** Takes the next whole message from the peer, if any. */
+  read(): Message | undefined {
+    return this.inbound.shift();
+  }
+
+  get readable(): boolean {
+    return this.inbound.length > 0;
+  }
+
+  /**
+   * Ends the pipe: what the socket had queued for the peer is dropped (RFC 28-30:
+   * a disconnected peer's queue is destroyed); what the peer had sent stays readable
+   * until drained. The owner is told once.
+   */
+  terminate(dropOutbound = true): void {
+    if (this.terminated) return;
+    this.terminated = true;
+    this.outbound.ended = true;
+    // inproc passes false: its outbound queue is the peer's inbound queue, already delivered.
+    if (dropOutbound) this.outbound.clear();
+    this.inbound.ended = true;
+    this.owner.pipeTerminated(this);
+  }
+}
+
+/** Makes a pipe with its own two queues (the tcp/ipc case: an engine feeds and drains it). */
+export function createPipe(owner: PipeOwner, sndhwm: number, rcvhwm: number, endpoint: string): Pipe {
+  return new Pipe(owner, new MsgQueue(rcvhwm), new MsgQueue(sndhwm), endpoint);
+}
+
+/**
+ * Joins two sockets in one process (inproc): each side's outbound queue is the other's
+ * inbound queue, so a message is handed over by reference, never encoded. The bound is
+ * the sum of the sender's SNDHWM and the receiver's RCVHWM, as libzmq counts it.
+ */
+export function createPipePair(
+  a: PipeOwner, aHwm: { sndhwm: number; rcvhwm: number }, aEndpoint: string,
+  b: PipeOwner, bHwm: { sndhwm: number; rcvhwm: number }, bEndpoint: string,
+): [Pipe, Pipe] {
+  const sum = (x: number, y: number) => (x === 0 || y === 0 ? 0 : x + y);
+  const aToB = new MsgQueue(sum(aHwm.sndhwm, bHwm.rcvhwm));
+  const bToA = new MsgQueue(sum(bHwm.sndhwm, aHwm.rcvhwm));
+  const pa = new Pipe(a, bToA, aToB, aEndpoint);
+  const pb = new Pipe(b, aToB, bToA, bEndpoint);
+  return [pa, pb];
+}
