@@ -1,0 +1,375 @@
+import type { Socket as NetSocket } from "node:net";
+import { WireError } from "../wire/errors.js";
+import { encodeGreeting, parseGreeting, GREETING_SIZE, type Greeting } from "../wire/greeting.js";
+import { FrameDecoder, FLAG_COMMAND, type FrameSink } from "../wire/frame-decoder.js";
+import { FrameBatch } from "../wire/frame-encoder.js";
+import { parseCommand, encodeCommandBody, encodeError, encodePing, encodePong, parsePing, getProperty, type Command } from "../wire/commands.js";
+import type { Mechanism } from "../mechanism/mechanism.js";
+import type { Pipe, PeerInfo } from "../pipe/pipe.js";
+import type { Message } from "../pipe/msg-queue.js";
+
+export interface EngineOptions {
+  maxMessageSize: number;
+  handshakeInterval: number;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  heartbeatTimeToLive: number;
+}
+
+/** Why a connection ended. `protocol` and `auth` are the peer's fault and are not retried. */
+export type EngineEnd =
+  | { kind: "closed" }
+  | { kind: "error"; error: Error }
+  | { kind: "protocol"; reason: string; message: string }
+  | { kind: "timeout"; message: string };
+
+/** The session side of an engine: who gets the pipe, who hears about the end. */
+export interface EngineHost {
+  /** Handshake done; returns the pipe to attach to. */
+  engineReady(engine: ZmtpEngine, peer: PeerInfo): Pipe;
+  /** The connection is gone (called once). */
+  engineClosed(engine: ZmtpEngine, end: EngineEnd, handshaked: boolean): void;
+}
+
+const SUB_BYTE = 1;
+const COALESCE_LIMIT = 256 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Where bytes meet a stream: greeting, then the mechanism's handshake, then frames.
+ * It drains its pipe's outbound queue into one batched write per tick and decodes
+ * arriving frames into whole messages on the pipe's inbound queue, pausing the stream
+ * while that queue is at its mark. It knows nothing of socket types beyond the
+ * subscription convention.
+ */
+export class ZmtpEngine implements FrameSink {
+  private greetingBuf: Buffer | null = Buffer.alloc(0);
+  private peerGreeting: Greeting | null = null;
+  private readonly decoder: FrameDecoder;
+  private readonly batch = new FrameBatch();
+  private pipe: Pipe | null = null;
+  private frames: Buffer[] = [];
+  private messageSize = 0;
+  private flushScheduled = false;
+  private writeBlocked = false;
+  private ended = false;
+  private handshakeTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private lastReceived = Date.now();
+  private peerTtl = 0;
+  private readPaused = false;
+  private lingerDone: (() => void) | null = null;
+
+  constructor(
+    private readonly stream: NetSocket,
+    private readonly mechanism: Mechanism,
+    private readonly opts: EngineOptions,
+    private readonly host: EngineHost,
+    /** The endpoint string the session reports in events. */
+    readonly address: string,
+  ) {
+    this.decoder = new FrameDecoder(this, opts.maxMessageSize);
+    stream.setNoDelay(true);
+    stream.on("data", this.onData);
+    stream.on("drain", this.onDrain);
+    stream.on("error", this.onError);
+    stream.on("close", this.onClose);
+    if (opts.handshakeInterval > 0) {
+      this.handshakeTimer = setTimeout(() => this.fail({ kind: "timeout", message: "handshake timed out" }), opts.handshakeInterval);
+      this.handshakeTimer.unref();
+    }
+    stream.write(encodeGreeting(mechanism.name, false));
+  }
+
+  get handshaked(): boolean {
+    return this.pipe !== null;
+  }
+
+  get peerZmtpMinor(): number {
+    return this.peerGreeting?.minor ?? 0;
+  }
+
+  // ---- inbound ---------------------------------------------------------------
+
+  private onData = (chunk: Buffer): void => {
+    if (this.ended) return;
+    this.lastReceived = Date.now();
+    try {
+      if (this.greetingBuf) {
+        chunk = this.readGreeting(chunk);
+        if (chunk.length === 0) return;
+      }
+      this.decoder.push(chunk);
+    } catch (e) {
+      if (e instanceof WireError) this.fail({ kind: "protocol", reason: e.reason, message: e.message }, e.reason);
+      else this.fail({ kind: "error", error: e as Error });
+    }
+  };
+
+  /** Accumulates the 64-byte greeting; returns what follows it. */
+  private readGreeting(chunk: Buffer): Buffer {
+    const buf = this.greetingBuf!.length === 0 ? chunk : Buffer.concat([this.greetingBuf!, chunk]);
+    const result = parseGreeting(buf.subarray(0, GREETING_SIZE));
+    if (result.state === "need-more") {
+      this.greetingBuf = Buffer.from(buf);
+      return EMPTY;
+    }
+    this.greetingBuf = null;
+    this.peerGreeting = result.greeting;
+    if (result.greeting.mechanism !== this.mechanism.name) {
+      throw new WireError("ERR_ZMTP_MECHANISM_MISMATCH", `peer uses ${result.greeting.mechanism}, we use ${this.mechanism.name}`);
+    }
+    this.sendHandshakeCommands();
+    return buf.subarray(result.consumed);
+  }
+
+  onFrame(body: Buffer, more: boolean): void {
+    if (!this.pipe) throw new WireError("ERR_ZMTP_UNEXPECTED_COMMAND", "message frame before the handshake completed");
+    this.messageSize += body.length;
+    if (this.opts.maxMessageSize >= 0 && this.messageSize > this.opts.maxMessageSize) {
+      throw new WireError("ERR_ZMTP_MESSAGE_TOO_LARGE", `message exceeds maxMessageSize (${this.opts.maxMessageSize})`);
+    }
+    this.frames.push(body);
+    if (more) return;
+    const msg = this.frames;
+    this.frames = [];
+    this.messageSize = 0;
+    this.deliver(msg);
+  }
+
+  private deliver(msg: Message): void {
+    const inbound = this.pipe!.inbound;
+    inbound.forcePush(msg);
+    if (inbound.full && !this.readPaused) {
+      this.readPaused = true;
+      this.decoder.pause();
+      this.stream.pause();
+    }
+  }
+
+  private onInboundWritable = (): void => {
+    if (!this.readPaused || this.ended) return;
+    this.readPaused = false;
+    this.stream.resume();
+    try {
+      this.decoder.resume();
+    } catch (e) {
+      if (e instanceof WireError) this.fail({ kind: "protocol", reason: e.reason, message: e.message }, e.reason);
+      else this.fail({ kind: "error", error: e as Error });
+    }
+  };
+
+  onCommand(body: Buffer): void {
+    const cmd = parseCommand(body);
+    if (!this.pipe) {
+      this.mechanism.processCommand(cmd);
+      if (this.mechanism.status === "error") {
+        const why = this.mechanism.peerError ?? "handshake failed";
+        this.fail({ kind: "protocol", reason: "ERR_ZMTP_PEER_ERROR", message: `peer sent ERROR: ${why}` });
+        return;
+      }
+      this.sendHandshakeCommands();
+      if (this.mechanism.status === "ready") this.handshakeDone();
+      return;
+    }
+    this.processTrafficCommand(cmd);
+  }
+
+  private processTrafficCommand(cmd: Command): void {
+    switch (cmd.name) {
+      case "PING": {
+        const ping = parsePing(cmd.data);
+        this.peerTtl = ping.ttl * 100;
+        this.stream.write(encodePong(ping.context));
+        this.ensureHeartbeatTimer();
+        return;
+      }
+      case "PONG":
+        return;
+      case "SUBSCRIBE":
+      case "CANCEL": {
+        const msg: Message = [Buffer.concat([cmd.name === "SUBSCRIBE" ? ONE : ZERO, cmd.data])];
+        this.deliver(msg);
+        return;
+      }
+      case "ERROR":
+        this.fail({ kind: "protocol", reason: "ERR_ZMTP_PEER_ERROR", message: "peer sent ERROR" });
+        return;
+      case "READY":
+      case "HELLO":
+      case "INITIATE":
+      case "WELCOME":
+        throw new WireError("ERR_ZMTP_UNEXPECTED_COMMAND", `unexpected ${cmd.name} after the handshake`);
+      default:
+        return; // unknown commands are ignored, for peers newer than us
+    }
+  }
+
+  private sendHandshakeCommands(): void {
+    let cmd: Buffer | null;
+    while ((cmd = this.mechanism.nextCommand()) !== null) this.stream.write(cmd);
+  }
+
+  private handshakeDone(): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+    const metadata = this.mechanism.peerMetadata;
+    const type = getProperty(metadata, "Socket-Type");
+    const peer: PeerInfo = {
+      socketType: type ? type.toString("latin1").toUpperCase() : "",
+      metadata,
+      zmtpMinor: this.peerZmtpMinor,
+    };
+    const pipe = this.host.engineReady(this, peer);
+    this.pipe = pipe;
+    pipe.outbound.onReadable = this.scheduleFlush;
+    pipe.inbound.onWritable = this.onInboundWritable;
+    this.ensureHeartbeatTimer();
+    if (pipe.outbound.length > 0) this.scheduleFlush();
+  }
+
+  // ---- outbound --------------------------------------------------------------
+
+  private scheduleFlush = (): void => {
+    if (this.flushScheduled || this.ended) return;
+    this.flushScheduled = true;
+    process.nextTick(this.flush);
+  };
+
+  private onDrain = (): void => {
+    this.writeBlocked = false;
+    this.flush();
+  };
+
+  /** Moves queued messages to the stream: small frames batched into one write, large ones passed as they are. */
+  private flush = (): void => {
+    this.flushScheduled = false;
+    const pipe = this.pipe;
+    if (!pipe || this.ended || this.writeBlocked) return;
+    const out = pipe.outbound;
+    const minor = this.peerZmtpMinor;
+    let msg: Message | undefined;
+    this.stream.cork();
+    while ((msg = out.shift()) !== undefined) {
+      if (msg.subscription === true && minor >= 1 && msg.length === 1 && msg[0]!.length > 0) {
+        const frame = msg[0]!;
+        const topic = frame.subarray(1);
+        this.batch.append(encodeCommandBody(frame[0] === SUB_BYTE ? "SUBSCRIBE" : "CANCEL", topic), FLAG_COMMAND);
+      } else {
+        this.batch.appendMessage(msg);
+      }
+      if (this.batch.byteLength >= COALESCE_LIMIT) {
+        if (!this.writeBatch()) break;
+      }
+    }
+    if (this.batch.byteLength > 0) this.writeBatch();
+    this.stream.uncork();
+    if (this.lingerDone && out.length === 0 && !this.writeBlocked) this.finishLinger();
+  };
+
+  private writeBatch(): boolean {
+    let ok = true;
+    for (const chunk of this.batch.take()) ok = this.stream.write(chunk);
+    if (!ok) this.writeBlocked = true;
+    return ok;
+  }
+
+  // ---- heartbeats ------------------------------------------------------------
+
+  private ensureHeartbeatTimer(): void {
+    if (this.heartbeatTimer || this.ended || !this.pipe) return;
+    const ivl = this.opts.heartbeatInterval;
+    const period = ivl > 0 ? ivl : this.peerTtl > 0 ? Math.min(this.peerTtl, 1000) : 0;
+    if (period <= 0) return;
+    this.heartbeatTimer = setInterval(this.heartbeat, Math.min(period, 2 ** 31 - 1));
+    this.heartbeatTimer.unref();
+  }
+
+  private heartbeat = (): void => {
+    const silent = Date.now() - this.lastReceived;
+    const timeout = this.opts.heartbeatTimeout > 0 ? this.opts.heartbeatTimeout : this.opts.heartbeatInterval;
+    if ((this.opts.heartbeatInterval > 0 && silent > timeout + this.opts.heartbeatInterval) || (this.peerTtl > 0 && silent > this.peerTtl)) {
+      this.fail({ kind: "timeout", message: "heartbeat timed out" });
+      return;
+    }
+    if (this.opts.heartbeatInterval > 0) {
+      this.stream.write(encodePing(Math.min(0xffff, Math.floor(this.opts.heartbeatTimeToLive / 100))));
+    }
+  };
+
+  // ---- ending ----------------------------------------------------------------
+
+  /** Sends what is queued, then closes; `done` runs when flushed (or at once if nothing is). */
+  linger(done: () => void): void {
+    if (this.ended) return done();
+    if (!this.pipe || (this.pipe.outbound.length === 0 && !this.writeBlocked)) {
+      this.stream.end();
+      this.teardown({ kind: "closed" }, false);
+      return done();
+    }
+    this.lingerDone = done;
+    this.scheduleFlush();
+  }
+
+  private finishLinger(): void {
+    const done = this.lingerDone!;
+    this.lingerDone = null;
+    this.stream.end();
+    this.teardown({ kind: "closed" }, false);
+    done();
+  }
+
+  /** Closes now, dropping anything unsent. */
+  close(): void {
+    if (this.ended) return;
+    this.stream.destroy();
+    this.teardown({ kind: "closed" }, false);
+  }
+
+  private fail(end: EngineEnd, errorReason?: string): void {
+    if (this.ended) return;
+    if (errorReason && !this.pipe) {
+      // Tell the peer why, as RFC 37 asks, while still in the handshake.
+      try {
+        this.stream.write(encodeError(errorReason.slice(0, 255)));
+      } catch {
+        /* the stream may already be gone */
+      }
+    }
+    this.stream.end();
+    setTimeout(() => this.stream.destroy(), 100).unref();
+    this.teardown(end, true);
+  }
+
+  private onError = (err: Error): void => {
+    this.teardown({ kind: "error", error: err }, true);
+  };
+
+  private onClose = (): void => {
+    this.teardown({ kind: "closed" }, true);
+  };
+
+  private teardown(end: EngineEnd, notify: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.stream.off("data", this.onData);
+    this.stream.off("drain", this.onDrain);
+    this.stream.on("error", () => {}); // late errors on a stream we have given up
+    const pipe = this.pipe;
+    if (pipe) {
+      if (pipe.outbound.onReadable === this.scheduleFlush) pipe.outbound.onReadable = null;
+      if (pipe.inbound.onWritable === this.onInboundWritable) pipe.inbound.onWritable = null;
+    }
+    if (this.lingerDone) {
+      const done = this.lingerDone;
+      this.lingerDone = null;
+      done();
+    }
+    if (notify) this.host.engineClosed(this, end, pipe !== null);
+  }
+}
+
+const ONE = Buffer.from([1]);
+const ZERO = Buffer.from([0]);

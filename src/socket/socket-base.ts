@@ -1,0 +1,490 @@
+import { Context, context as defaultContext } from "../context.js";
+import { zmqError, type ZmqError } from "../errors.js";
+import { Deque } from "../pipe/deque.js";
+import { createPipe, type Pipe, type PeerInfo } from "../pipe/pipe.js";
+import type { Message } from "../pipe/msg-queue.js";
+import { NullMechanism } from "../mechanism/null.js";
+import type { Mechanism } from "../mechanism/mechanism.js";
+import { socketTypeNames } from "../mechanism/socket-types.js";
+import { strategies, type Strategy } from "./strategy.js";
+import type { EngineOptions } from "../engine/zmtp-engine.js";
+import { parseEndpoint } from "../transport/endpoint.js";
+import { NetListener, type AcceptHandler } from "../transport/net-listener.js";
+import { NetConnecter, type ConnectHandler } from "../transport/net-connecter.js";
+import type { SessionOwner } from "../transport/session-owner.js";
+import type { InprocSocket } from "../transport/inproc.js";
+import { Observer } from "../monitor/observer.js";
+import type { Event } from "../monitor/events.js";
+import { defaultOptionValues, type OptionValues } from "./options.js";
+import { toMessage, toFrame } from "../util/to-frame.js";
+import { holdProcess, releaseProcess } from "../util/keepalive.js";
+
+interface PendingSend {
+  msg: Message;
+  resolve: () => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+interface PendingReceive {
+  resolve: (msg: Buffer[]) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+type Bound = { kind: "net"; listener: NetListener; aliases: string[] } | { kind: "inproc"; name: string };
+type Connected = { kind: "net"; connecter: NetConnecter } | { kind: "inproc"; name: string };
+
+/** Options that are read when a connection or bind is made; changing them later warns, as zeromq.js does. */
+const APPLIED_AT_CONNECT = new Set([
+  "sendHighWaterMark", "receiveHighWaterMark", "routingId", "maxMessageSize", "handshakeInterval",
+  "heartbeatInterval", "heartbeatTimeout", "heartbeatTimeToLive", "reconnectInterval", "reconnectMaxInterval",
+  "backlog", "immediate", "ipv6", "connectTimeout", "plainServer", "plainUsername", "plainPassword",
+  "curveServer", "curvePublicKey", "curveSecretKey", "curveServerKey", "zapDomain", "tcpKeepalive",
+  "tcpKeepaliveCount", "tcpKeepaliveIdle", "tcpKeepaliveInterval",
+]);
+
+const RESOLVED = Promise.resolve();
+
+/**
+ * What every socket type shares: endpoints, pipes, options, events, and the
+ * promise edge (send/receive). Socket types supply the routing through the x*
+ * hooks, as libzmq's socket_base_t subclasses do; they never touch I/O.
+ */
+export class Socket implements SessionOwner, InprocSocket {
+  readonly type: number;
+  readonly context: Context;
+  /** @internal option values by public name */
+  protected readonly _options: OptionValues;
+  private readonly _events = new Observer();
+  private readonly _pipes = new Set<Pipe>();
+  private readonly _bound = new Map<string, Bound>();
+  private readonly _connected = new Map<string, Connected>();
+  private readonly _sendQueue = new Deque<PendingSend>();
+  private readonly _recvQueue = new Deque<PendingReceive>();
+  private _closed = false;
+  private _bindBusy = false;
+  private _closeDeferred = false;
+  private _servingSends = false;
+  private _sendsAgain = false;
+  private _servingReceives = false;
+  private _receivesAgain = false;
+  private _warned = false;
+  private _lastEndpoint: string | null = null;
+  /** @internal the routing of this socket type */
+  protected readonly _strategy: Strategy;
+
+  constructor(type: number, options?: Record<string, unknown>, ...rest: unknown[]) {
+    if (rest.length > 0) throw new TypeError("Expected 2 arguments");
+    if (typeof type !== "number") throw new TypeError("Socket type must be a number");
+    if (options !== undefined && (options === null || typeof options !== "object")) {
+      throw new TypeError("Options must be an object");
+    }
+    const makeStrategy = strategies[type];
+    if (!makeStrategy) throw zmqError("EINVAL");
+    this.type = type;
+    let ctx: unknown = defaultContext;
+    if (options && "context" in options) {
+      ctx = options.context;
+      if (!(ctx instanceof Context)) throw zmqError("EINVAL");
+    }
+    this.context = ctx as Context;
+    this._options = defaultOptionValues();
+    this._strategy = makeStrategy(this);
+    Object.preventExtensions(this);
+    if (options) {
+      for (const [k, v] of Object.entries(options)) {
+        if (k !== "context") (this as unknown as Record<string, unknown>)[k] = v;
+      }
+    }
+    this.context.sockets.add(this);
+  }
+
+  // ---- public surface ------------------------------------------------------------
+
+  get events(): Observer {
+    return this._events;
+  }
+
+  get closed(): boolean {
+    return this._closed;
+  }
+
+  get readable(): boolean {
+    return !this._closed && this._strategy.hasIn();
+  }
+
+  get writable(): boolean {
+    return !this._closed && this._strategy.hasOut();
+  }
+
+  /** The endpoint of the last bind, resolved (e.g. the port chosen for `tcp://*:*`). */
+  get lastEndpoint(): string | null {
+    return this._lastEndpoint;
+  }
+
+  async bind(address: string): Promise<void> {
+    this.assertOpen();
+    if (this._bindBusy) throw zmqError("EBUSY", "Socket is blocked by a bind or unbind operation");
+    const ep = parseEndpoint(address, true);
+    if (ep.protocol === "inproc") {
+      this.context.inproc.bind(ep.name, this, address);
+      this._bound.set(address, { kind: "inproc", name: ep.name });
+      this._lastEndpoint = address;
+      return;
+    }
+    const listener = new NetListener(this, ep, this.acceptHandler());
+    this._bindBusy = true;
+    try {
+      const resolved = await listener.listen();
+      const entry: Bound = { kind: "net", listener, aliases: [resolved, address, ep.address] };
+      for (const a of entry.aliases) this._bound.set(a, entry);
+      this._lastEndpoint = resolved;
+    } finally {
+      this._bindBusy = false;
+      if (this._closeDeferred) this.close();
+    }
+  }
+
+  async unbind(address: string): Promise<void> {
+    this.assertOpen();
+    if (this._bindBusy) throw zmqError("EBUSY", "Socket is blocked by a bind or unbind operation");
+    parseEndpoint(address, true);
+    const entry = this._bound.get(address);
+    if (!entry) throw zmqError("ENOENT", "No such endpoint", address);
+    if (entry.kind === "inproc") {
+      this._bound.delete(address);
+      this.context.inproc.unbind(entry.name, this);
+      return;
+    }
+    for (const a of entry.aliases) this._bound.delete(a);
+    entry.listener.close(0);
+  }
+
+  connect(address: string, options: { routingId?: string | Buffer } = {}): void {
+    this.assertOpen();
+    const ep = parseEndpoint(address, false);
+    if (ep.protocol === "inproc") {
+      this.context.inproc.connect(ep.name, this, address);
+      this._connected.set(address, { kind: "inproc", name: ep.name });
+      return;
+    }
+    const connecter = new NetConnecter(this, ep, this.connectHandler());
+    if (options.routingId !== undefined) connecter.routingId = toFrame(options.routingId);
+    this._connected.set(address, { kind: "net", connecter });
+    connecter.start();
+  }
+
+  disconnect(address: string): void {
+    this.assertOpen();
+    parseEndpoint(address, false);
+    const entry = this._connected.get(address);
+    if (!entry) throw zmqError("ENOENT", "No such endpoint", address);
+    this._connected.delete(address);
+    if (entry.kind === "inproc") this.context.inproc.disconnect(entry.name, this, address);
+    else entry.connecter.stop(0);
+  }
+
+  /**
+   * Queues a whole message. Resolves once the routing strategy has taken it (within
+   * the high-water mark). Concurrent calls queue in order (zeromq.js would throw EBUSY).
+   */
+  send(message: unknown): Promise<void> {
+    if (this._closed) return Promise.reject(zmqError("EBADF"));
+    let msg: Message;
+    try {
+      msg = this.prepareSend(message);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this._sendQueue.length === 0) {
+      try {
+        if (this._strategy.send(msg)) return RESOLVED;
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (this.option<number>("sendTimeout") === 0) return Promise.reject(zmqError("EAGAIN"));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const pending: PendingSend = { msg, resolve, reject, timer: null };
+      const timeout = this.option<number>("sendTimeout");
+      if (timeout > 0) {
+        pending.timer = setTimeout(() => this.expire(this._sendQueue, pending), Math.min(timeout, 2 ** 31 - 1));
+      }
+      holdProcess();
+      this._sendQueue.push(pending);
+    });
+  }
+
+  /** Turns send()'s argument into a message. */
+  protected prepareSend(message: unknown): Message {
+    return toMessage(message);
+  }
+
+  /** Resolves with the next whole message. Concurrent calls are served in order. */
+  receive(): Promise<Buffer[]> {
+    if (this._closed) return Promise.reject(zmqError("EBADF"));
+    if (this._recvQueue.length === 0) {
+      try {
+        const msg = this._strategy.recv();
+        if (msg) return Promise.resolve(msg);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (this.option<number>("receiveTimeout") === 0) return Promise.reject(zmqError("EAGAIN"));
+    }
+    return new Promise<Buffer[]>((resolve, reject) => {
+      const pending: PendingReceive = { resolve, reject, timer: null };
+      const timeout = this.option<number>("receiveTimeout");
+      if (timeout > 0) {
+        pending.timer = setTimeout(() => this.expire(this._recvQueue, pending), Math.min(timeout, 2 ** 31 - 1));
+      }
+      holdProcess();
+      this._recvQueue.push(pending);
+    });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer[], undefined, undefined> {
+    while (!this._closed) {
+      try {
+        yield await this.receive();
+      } catch (e) {
+        if (this._closed && ((e as ZmqError).code === "EAGAIN" || (e as ZmqError).code === "EBADF")) return;
+        throw e;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Closes the socket: pending sends and receives fail with EAGAIN, endpoints close,
+   * connections flush what they hold within `linger` ms, then the events end.
+   */
+  close(): void {
+    if (this._closed) return;
+    if (this._bindBusy) {
+      this._closeDeferred = true;
+      return;
+    }
+    this._closed = true;
+    this.context.sockets.delete(this);
+    const linger = this.option<number>("linger");
+    for (const q of [this._sendQueue, this._recvQueue] as Deque<PendingSend | PendingReceive>[]) {
+      let p: PendingSend | PendingReceive | undefined;
+      while ((p = q.shift()) !== undefined) {
+        if (p.timer) clearTimeout(p.timer);
+        releaseProcess();
+        p.reject(zmqError("EAGAIN"));
+      }
+    }
+    this.context.inproc.closeSocket(this);
+    let waiting = 1;
+    const lingerKeepsAlive = linger !== 0;
+    if (lingerKeepsAlive) holdProcess();
+    const finished = () => {
+      if (--waiting > 0) return;
+      for (const pipe of [...this._pipes]) pipe.terminate();
+      if (lingerKeepsAlive) releaseProcess();
+      this._events.end();
+    };
+    const seen = new Set<Bound>();
+    for (const entry of this._bound.values()) {
+      if (entry.kind !== "net" || seen.has(entry)) continue;
+      seen.add(entry);
+      waiting++;
+      entry.listener.close(linger, finished);
+    }
+    for (const entry of this._connected.values()) {
+      if (entry.kind !== "net") continue;
+      waiting++;
+      entry.connecter.stop(linger, finished);
+    }
+    this._bound.clear();
+    this._connected.clear();
+    finished();
+  }
+
+  // ---- SessionOwner / PipeOwner ----------------------------------------------------
+
+  get socketTypeName(): string {
+    return socketTypeNames[this.type]!;
+  }
+
+  option<T>(name: string): T {
+    return this._options[name] as T;
+  }
+
+  engineOptions(): EngineOptions {
+    return {
+      maxMessageSize: this.option<number>("maxMessageSize"),
+      handshakeInterval: this.option<number>("handshakeInterval"),
+      heartbeatInterval: this.option<number>("heartbeatInterval"),
+      heartbeatTimeout: this.option<number>("heartbeatTimeout"),
+      heartbeatTimeToLive: this.option<number>("heartbeatTimeToLive"),
+    };
+  }
+
+  createMechanism(accepted: boolean): Mechanism {
+    return new NullMechanism({ socketType: this.socketTypeName, routingId: this.routingIdentity(), accepted });
+  }
+
+  createPipe(endpoint: string): Pipe {
+    return createPipe(this, hwm(this.option("sendHighWaterMark")), hwm(this.option("receiveHighWaterMark")), endpoint);
+  }
+
+  attachPipe(pipe: Pipe): void {
+    this._pipes.add(pipe);
+    this._strategy.attach(pipe);
+    this.serveSends();
+    this.serveReceives();
+  }
+
+  pipeHandshaked(pipe: Pipe, peer: PeerInfo): void {
+    if (pipe.terminated) return;
+    this._strategy.handshake?.(pipe, peer);
+    this.serveSends();
+    this.serveReceives();
+  }
+
+  pipeReadable(pipe: Pipe): void {
+    this._strategy.readActivated(pipe);
+    this.serveReceives();
+  }
+
+  pipeWritable(pipe: Pipe): void {
+    this._strategy.writeActivated(pipe);
+    this.serveSends();
+  }
+
+  pipeTerminated(pipe: Pipe): void {
+    this._pipes.delete(pipe);
+    this._strategy.terminated(pipe);
+    this.serveSends();
+    this.serveReceives();
+  }
+
+  emit(event: Event): void {
+    this._events.emit(event);
+  }
+
+  hwm(): { sndhwm: number; rcvhwm: number } {
+    return { sndhwm: hwm(this.option("sendHighWaterMark")), rcvhwm: hwm(this.option("receiveHighWaterMark")) };
+  }
+
+  routingIdentity(): Buffer | null {
+    const id = this._options.routingId;
+    return id === null || id === undefined ? null : toFrame(id);
+  }
+
+  inprocRefused(address: string, reason: string): void {
+    this.emit({ type: "handshake:error:protocol", address, error: zmqError("ERR_ZMTP_INVALID_METADATA", reason) } as unknown as Event);
+  }
+
+  /** Stream sockets replace the ZMTP engine with a raw one. */
+  protected acceptHandler(): AcceptHandler | undefined {
+    return this._strategy.acceptHandler?.();
+  }
+
+  protected connectHandler(): ConnectHandler | undefined {
+    return this._strategy.connectHandler?.();
+  }
+
+  /** @internal strategies call this when their state changes so that waiting sends may go. */
+  serveSends(): void {
+    if (this._servingSends) {
+      this._sendsAgain = true;
+      return;
+    }
+    this._servingSends = true;
+    try {
+      do {
+        this._sendsAgain = false;
+        let head: PendingSend | undefined;
+        while ((head = this._sendQueue.peek()) !== undefined) {
+          let taken: boolean;
+          try {
+            taken = this._strategy.send(head.msg);
+          } catch (e) {
+            this._sendQueue.shift();
+            this.settle(head);
+            head.reject(e as Error);
+            continue;
+          }
+          if (!taken) break;
+          this._sendQueue.shift();
+          this.settle(head);
+          head.resolve();
+        }
+      } while (this._sendsAgain);
+    } finally {
+      this._servingSends = false;
+    }
+  }
+
+  /** @internal */
+  serveReceives(): void {
+    if (this._servingReceives) {
+      this._receivesAgain = true;
+      return;
+    }
+    this._servingReceives = true;
+    try {
+      do {
+        this._receivesAgain = false;
+        let head: PendingReceive | undefined;
+        while ((head = this._recvQueue.peek()) !== undefined) {
+          let msg: Message | null;
+          try {
+            msg = this._strategy.recv();
+          } catch (e) {
+            this._recvQueue.shift();
+            this.settle(head);
+            head.reject(e as Error);
+            continue;
+          }
+          if (!msg) break;
+          this._recvQueue.shift();
+          this.settle(head);
+          head.resolve(msg);
+        }
+      } while (this._receivesAgain);
+    } finally {
+      this._servingReceives = false;
+    }
+  }
+
+  private settle(p: PendingSend | PendingReceive): void {
+    if (p.timer) clearTimeout(p.timer);
+    releaseProcess();
+  }
+
+  private expire<T extends PendingSend | PendingReceive>(queue: Deque<T>, pending: T): void {
+    // Remove this one entry, keeping the order of the others.
+    const rest: T[] = [];
+    let item: T | undefined;
+    while ((item = queue.shift()) !== undefined) if (item !== pending) rest.push(item);
+    for (const r of rest) queue.push(r);
+    releaseProcess();
+    pending.reject(zmqError("EAGAIN"));
+  }
+
+  private assertOpen(): void {
+    if (this._closed) throw zmqError("EBADF");
+  }
+
+  /** @internal called by option accessors after a value changes. */
+  protected _optionChanged(name: string): void {
+    if (this._warned || !APPLIED_AT_CONNECT.has(name)) return;
+    if (this._bound.size === 0 && this._connected.size === 0 && !this._bindBusy) return;
+    this._warned = true;
+    process.nextTick(() => {
+      this._warned = false;
+      process.emitWarning("Socket option will not take effect until next connect/bind.");
+    });
+  }
+}
+
+/** libzmq counts 0 as "no limit"; so do our queues. */
+function hwm(v: unknown): number {
+  return typeof v === "number" && v > 0 ? v : 0;
+}

@@ -1,0 +1,33 @@
+import type { Message } from "../pipe/msg-queue.js";
+
+/** What send() accepts for one frame, as zeromq.js does. */
+export type MessageLike =
+  | ArrayBufferView | ArrayBuffer | SharedArrayBuffer | string | number | boolean | null | undefined | object;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Turns one frame into a Buffer. Binary data is wrapped, never copied: a TypedArray
+ * becomes a Buffer view of the same memory. Strings are UTF-8; anything else goes
+ * through String(), as zeromq.js does.
+ */
+export function toFrame(value: unknown): Buffer {
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === "string") return Buffer.from(value, "utf8");
+  if (value === null || value === undefined) return EMPTY;
+  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer)) {
+    return Buffer.from(value as ArrayBuffer);
+  }
+  return Buffer.from(String(value), "utf8");
+}
+
+/** A whole message from what send() was given: one frame or an array of frames. */
+export function toMessage(value: unknown): Message {
+  if (Array.isArray(value)) {
+    const frames = new Array<Buffer>(value.length);
+    for (let i = 0; i < value.length; i++) frames[i] = toFrame(value[i]);
+    return frames;
+  }
+  return [toFrame(value)];
+}
