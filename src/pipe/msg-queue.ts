@@ -27,7 +27,11 @@ export class MsgQueue {
   /** Called when a queue that refused a push (or reached its mark) has room again. */
   onWritable: (() => void) | null = null;
 
-  constructor(public capacity: number) {}
+  /**
+   * @param capacity the high-water mark in messages, 0 for none
+   * @param conflate keep only the newest message (libzmq's ZMQ_CONFLATE): a push replaces what is queued
+   */
+  constructor(public capacity: number, readonly conflate = false) {}
 
   get length(): number {
     return this.items.length;
@@ -40,6 +44,10 @@ export class MsgQueue {
   /** Queues the message unless the mark is reached; false means "not taken". */
   push(msg: Message): boolean {
     if (this.ended) return false;
+    if (this.conflate) {
+      this.forcePush(msg);
+      return true;
+    }
     if (this.full) {
       this.wasFull = true;
       return false;
@@ -53,6 +61,7 @@ export class MsgQueue {
    * wire: it must not be dropped, so it is queued and the engine stops reading.
    */
   forcePush(msg: Message): void {
+    if (this.conflate && this.items.length > 0) this.items.clear();
     const empty = this.items.length === 0;
     this.items.push(msg);
     if (this.full) this.wasFull = true;

@@ -88,8 +88,8 @@ export class Pipe {
 }
 
 /** Makes a pipe with its own two queues (the tcp/ipc case: an engine feeds and drains it). */
-export function createPipe(owner: PipeOwner, sndhwm: number, rcvhwm: number, endpoint: string): Pipe {
-  return new Pipe(owner, new MsgQueue(rcvhwm), new MsgQueue(sndhwm), endpoint);
+export function createPipe(owner: PipeOwner, sndhwm: number, rcvhwm: number, endpoint: string, conflate = false): Pipe {
+  return new Pipe(owner, new MsgQueue(rcvhwm, conflate), new MsgQueue(sndhwm, conflate), endpoint);
 }
 
 /**

@@ -4,7 +4,13 @@ import type { XPubStrategy } from "./xpub.js";
 import { toFrame } from "../util/to-frame.js";
 import { commonOptionNames, classOptionNames, defineOptionAccessors } from "./options.js";
 
+import type * as O from "./option-types.js";
+
 type Options = Record<string, unknown>;
+
+declare module "./socket-base.js" {
+  interface Socket extends O.CommonSocketOptions {}
+}
 
 /*
  * The socket classes zeromq.js users know. Each is the generic Socket with its type
@@ -12,14 +18,17 @@ type Options = Record<string, unknown>;
  * of its own. Options are accessor properties defined from the one option table.
  */
 
+export interface Pair extends O.PairOptions {}
 export class Pair extends Socket {
   constructor(options?: Options) { super(0, options); }
 }
 
+export interface Publisher extends O.PublisherOptions {}
 export class Publisher extends Socket {
   constructor(options?: Options) { super(1, options); }
 }
 
+export interface Subscriber extends O.SubscriberOptions {}
 export class Subscriber extends Socket {
   constructor(options?: Options) { super(2, options); }
 
@@ -38,30 +47,37 @@ export class Subscriber extends Socket {
   }
 }
 
+export interface Request extends O.RequestOptions {}
 export class Request extends Socket {
   constructor(options?: Options) { super(3, options); }
 }
 
+export interface Reply extends O.ReplyOptions {}
 export class Reply extends Socket {
   constructor(options?: Options) { super(4, options); }
 }
 
+export interface Dealer extends O.DealerOptions {}
 export class Dealer extends Socket {
   constructor(options?: Options) { super(5, options); }
 }
 
+export interface Router extends O.RouterOptions {}
 export class Router extends Socket {
   constructor(options?: Options) { super(6, options); }
 }
 
+export interface Pull extends O.PullOptions {}
 export class Pull extends Socket {
   constructor(options?: Options) { super(7, options); }
 }
 
+export interface Push extends O.PushOptions {}
 export class Push extends Socket {
   constructor(options?: Options) { super(8, options); }
 }
 
+export interface XPublisher extends O.XPublisherOptions {}
 export class XPublisher extends Socket {
   constructor(options?: Options) { super(9, options); }
 
@@ -75,10 +91,12 @@ export class XPublisher extends Socket {
   }
 }
 
+export interface XSubscriber extends O.XSubscriberOptions {}
 export class XSubscriber extends Socket {
   constructor(options?: Options) { super(10, options); }
 }
 
+export interface Stream extends O.StreamOptions {}
 export class Stream extends Socket {
   constructor(options?: Options) { super(11, options); }
 }

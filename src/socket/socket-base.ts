@@ -15,7 +15,8 @@ import type { SessionOwner } from "../transport/session-owner.js";
 import type { InprocSocket } from "../transport/inproc.js";
 import { Observer } from "../monitor/observer.js";
 import type { Event } from "../monitor/events.js";
-import { defaultOptionValues, type OptionValues } from "./options.js";
+import { protocolErrorFor } from "../transport/end-events.js";
+import { defaultOptionValues, socketOptions, type OptionValues } from "./options.js";
 import { toMessage, toFrame } from "../util/to-frame.js";
 import { holdProcess, releaseProcess } from "../util/keepalive.js";
 
@@ -34,15 +35,6 @@ interface PendingReceive {
 
 type Bound = { kind: "net"; listener: NetListener; aliases: string[] } | { kind: "inproc"; name: string };
 type Connected = { kind: "net"; connecter: NetConnecter } | { kind: "inproc"; name: string };
-
-/** Options that are read when a connection or bind is made; changing them later warns, as zeromq.js does. */
-const APPLIED_AT_CONNECT = new Set([
-  "sendHighWaterMark", "receiveHighWaterMark", "routingId", "maxMessageSize", "handshakeInterval",
-  "heartbeatInterval", "heartbeatTimeout", "heartbeatTimeToLive", "reconnectInterval", "reconnectMaxInterval",
-  "backlog", "immediate", "ipv6", "connectTimeout", "plainServer", "plainUsername", "plainPassword",
-  "curveServer", "curvePublicKey", "curveSecretKey", "curveServerKey", "zapDomain", "tcpKeepalive",
-  "tcpKeepaliveCount", "tcpKeepaliveIdle", "tcpKeepaliveInterval",
-]);
 
 const RESOLVED = Promise.resolve();
 
@@ -70,7 +62,6 @@ export class Socket implements SessionOwner, InprocSocket {
   private _servingReceives = false;
   private _receivesAgain = false;
   private _warned = false;
-  private _lastEndpoint: string | null = null;
   /** @internal the routing of this socket type */
   protected readonly _strategy: Strategy;
 
@@ -89,7 +80,7 @@ export class Socket implements SessionOwner, InprocSocket {
       if (!(ctx instanceof Context)) throw zmqError("EINVAL");
     }
     this.context = ctx as Context;
-    this._options = defaultOptionValues();
+    this._options = defaultOptionValues(type, this.context);
     this._strategy = makeStrategy(this);
     Object.preventExtensions(this);
     if (options) {
@@ -118,11 +109,6 @@ export class Socket implements SessionOwner, InprocSocket {
     return !this._closed && this._strategy.hasOut();
   }
 
-  /** The endpoint of the last bind, resolved (e.g. the port chosen for `tcp://*:*`). */
-  get lastEndpoint(): string | null {
-    return this._lastEndpoint;
-  }
-
   async bind(address: string): Promise<void> {
     this.assertOpen();
     if (this._bindBusy) throw zmqError("EBUSY", "Socket is blocked by a bind or unbind operation");
@@ -130,7 +116,7 @@ export class Socket implements SessionOwner, InprocSocket {
     if (ep.protocol === "inproc") {
       this.context.inproc.bind(ep.name, this, address);
       this._bound.set(address, { kind: "inproc", name: ep.name });
-      this._lastEndpoint = address;
+      this._options.lastEndpoint = address;
       return;
     }
     const listener = new NetListener(this, ep, this.acceptHandler());
@@ -139,7 +125,7 @@ export class Socket implements SessionOwner, InprocSocket {
       const resolved = await listener.listen();
       const entry: Bound = { kind: "net", listener, aliases: [resolved, address, ep.address] };
       for (const a of entry.aliases) this._bound.set(a, entry);
-      this._lastEndpoint = resolved;
+      this._options.lastEndpoint = resolved;
     } finally {
       this._bindBusy = false;
       if (this._closeDeferred) this.close();
@@ -329,7 +315,10 @@ export class Socket implements SessionOwner, InprocSocket {
   }
 
   createPipe(endpoint: string): Pipe {
-    return createPipe(this, hwm(this.option("sendHighWaterMark")), hwm(this.option("receiveHighWaterMark")), endpoint);
+    return createPipe(
+      this, hwm(this.option("sendHighWaterMark")), hwm(this.option("receiveHighWaterMark")), endpoint,
+      this.option<boolean>("conflate") === true,
+    );
   }
 
   attachPipe(pipe: Pipe): void {
@@ -377,7 +366,7 @@ export class Socket implements SessionOwner, InprocSocket {
   }
 
   inprocRefused(address: string, reason: string): void {
-    this.emit({ type: "handshake:error:protocol", address, error: zmqError("ERR_ZMTP_INVALID_METADATA", reason) } as unknown as Event);
+    this.emit({ type: "handshake:error:protocol", address, error: protocolErrorFor("ERR_ZMTP_INVALID_METADATA", reason) } as Event);
   }
 
   /** Stream sockets replace the ZMTP engine with a raw one. */
@@ -474,7 +463,8 @@ export class Socket implements SessionOwner, InprocSocket {
 
   /** @internal called by option accessors after a value changes. */
   protected _optionChanged(name: string): void {
-    if (this._warned || !APPLIED_AT_CONNECT.has(name)) return;
+    // zeromq.js warns for every option that is only read at connect/bind time.
+    if (this._warned || socketOptions[name]?.immediate) return;
     if (this._bound.size === 0 && this._connected.size === 0 && !this._bindBusy) return;
     this._warned = true;
     process.nextTick(() => {

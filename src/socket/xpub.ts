@@ -64,9 +64,11 @@ export class XPubStrategy implements Strategy {
     const subscribe = first[0] === 1;
     const topic = first.subarray(1);
     const verbosity = this.host.option<string | null>("verbosity");
+    // A fresh array: over inproc `msg` is the subscriber's own, flagged as a subscription.
+    const forApp: Message = [first];
     if (this.host.option<boolean>("manual")) {
       this.lastPipe = pipe;
-      this.pending.push(msg);
+      this.pending.push(forApp);
       return;
     }
     let tell: boolean;
@@ -77,7 +79,7 @@ export class XPubStrategy implements Strategy {
       const result = this.subscriptions.remove(topic, pipe);
       tell = result === "last" || (result !== "absent" && verbosity === "allSubsUnsubs");
     }
-    if (tell && this.passesUserMessages) this.pending.push(msg);
+    if (tell && this.passesUserMessages) this.pending.push(forApp);
   }
 
   /** manual mode: the application confirms a subscription for the last subscriber. */

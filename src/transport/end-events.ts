@@ -1,18 +1,33 @@
 import type { EngineEnd } from "../engine/zmtp-engine.js";
-import type { Event } from "../monitor/events.js";
-import { zmqError } from "../errors.js";
+import { errnoError, protocolError, type Event, type ProtoErrorCode } from "../monitor/events.js";
+
+/**
+ * The protocol error of an event. libzmq's codes get zeromq.js's exact error; our own
+ * finer reasons (a ZMTP 1.0 greeting, an oversized frame ...) keep their code and
+ * say what happened after the same prefix.
+ */
+export function protocolErrorFor(reason: string, detail: string): Error {
+  const err = protocolError(reason as ProtoErrorCode);
+  if (!LIBZMQ_CODES.has(reason)) err.message = `ZMTP protocol error: ${detail}`;
+  return err;
+}
+
+const LIBZMQ_CODES = new Set<string>([
+  "ERR_ZMTP_UNSPECIFIED", "ERR_ZMTP_UNEXPECTED_COMMAND", "ERR_ZMTP_INVALID_SEQUENCE", "ERR_ZMTP_KEY_EXCHANGE",
+  "ERR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED", "ERR_ZMTP_MALFORMED_COMMAND_MESSAGE", "ERR_ZMTP_MALFORMED_COMMAND_HELLO",
+  "ERR_ZMTP_MALFORMED_COMMAND_INITIATE", "ERR_ZMTP_MALFORMED_COMMAND_ERROR", "ERR_ZMTP_MALFORMED_COMMAND_READY",
+  "ERR_ZMTP_MALFORMED_COMMAND_WELCOME", "ERR_ZMTP_INVALID_METADATA", "ERR_ZMTP_CRYPTOGRAPHIC",
+  "ERR_ZMTP_MECHANISM_MISMATCH",
+]);
 
 /** The event a connection's end produces: disconnect after a handshake, a typed handshake error before. */
 export function engineEndEvent(end: EngineEnd, handshaked: boolean, address: string): Event | null {
+  if (handshaked) return { type: "disconnect", address };
   if (end.kind === "protocol") {
-    const error = zmqError(end.reason, end.reason === "ERR_ZMTP_MECHANISM_MISMATCH" ? "ZMTP protocol error" : end.message) as Error & { code: string };
-    if (handshaked) return { type: "disconnect", address } as Event;
-    return { type: "handshake:error:protocol", address, error } as unknown as Event;
+    return { type: "handshake:error:protocol", address, error: protocolErrorFor(end.reason, end.message) } as Event;
   }
-  if (handshaked) return { type: "disconnect", address } as Event;
   if (end.kind === "timeout") {
-    const error = zmqError("ETIMEDOUT", end.message);
-    return { type: "handshake:error:other", address, error } as unknown as Event;
+    return { type: "handshake:error:other", address, error: errnoError("ETIMEDOUT", end.message) } as Event;
   }
   return null;
 }

@@ -127,6 +127,13 @@ async function subjectTryReceive(sock: SubjectReader, ms: number): Promise<Buffe
   }
 }
 
+/** Non-blocking receive on the subject that must find nothing; always null. */
+async function subjectPoke(sock: SubjectReader): Promise<null> {
+  const m = await subjectTryReceive(sock, 0);
+  if (m !== null) assert.fail(`subject: unexpected message ${describeFrames(m)}`);
+  return null;
+}
+
 /** Receive the next message that `skip` does not match, within WAIT_MS overall. */
 async function nextMessage(
   tryReceive: (ms: number) => Promise<Buffer[] | null>,
@@ -138,8 +145,7 @@ async function nextMessage(
     const left = deadline - Date.now();
     if (left <= 0) break;
     const m = await tryReceive(Math.max(1, left));
-    if (m === null) break;
-    if (!skip(m)) return m;
+    if (m !== null && !skip(m)) return m;
   }
   throw new Error(`${what}: nothing received within ${WAIT_MS} ms`);
 }
@@ -264,7 +270,8 @@ const PEER_ID = Buffer.from([0xff, 0x01, 0x80, 0x00, 0x70, 0x65, 0x65, 0x72]); /
 const SUBJECT_DEALER_ID = "subject-dealer";
 const SUBJECT_REQ_ID = "subject-req";
 
-const cases: Array<[string, CaseFn]> = [
+/** [name, body, modes it runs in (default: both)] */
+const cases: Array<[string, CaseFn, Mode[]?]> = [
   [
     "PAIR↔PAIR multipart both ways",
     async (r) => {
@@ -366,7 +373,17 @@ const cases: Array<[string, CaseFn]> = [
       const s = r.sock(new zmq.XSubscriber({ ...BASE, ...RX, ...TX }));
       const peer = await r.link(s, { type: "XPUB" });
       await s.send(Buffer.from("\x01A", "latin1"));
-      assertFrames(await peerNext(peer), [Buffer.from("\x01A", "latin1")], "peer XPUB sees subscribe");
+      // libzmq (the reference subject) attaches a freshly accepted connection
+      // only when the application calls into the socket, and only then sends
+      // the cached subscription to it; XSUB send() never blocks, so nothing
+      // would call in. Keep the subject live with non-blocking receives
+      // (receiveTimeout 0 -> EAGAIN) while waiting, as an event loop would.
+      const first = await nextMessage(
+        async (ms) => (await peer.tryReceive(Math.min(ms, POLL_MS))) ?? (await subjectPoke(s)),
+        () => false,
+        "peer XPUB sees subscribe",
+      );
+      assertFrames(first, [Buffer.from("\x01A", "latin1")], "peer XPUB sees subscribe");
       const a = [Buffer.from("A"), ...MESSAGES[0]!];
       await peer.send(a);
       assertFrames(await subjectNext(s), a, "subject XSUB got A");
@@ -515,6 +532,12 @@ const cases: Array<[string, CaseFn]> = [
       await peerToSubject(peer, s, undefined, isProbe);
       await subjectToPeer(s, peer);
     },
+    // Not "subject binds": a bound libzmq PAIR rejects a new peer while the
+    // old pipe still waits for the application to read it to its end, and the
+    // rejected connection then stays open with no pipe, never retried. libzmq
+    // documents PAIR as not supporting reconnection; a peer reconnecting to a
+    // bound PAIR cannot pass against the reference, so it is not required.
+    ["connects"],
   ],
   [
     "PUSH→PULL peer restart (subject PUSH)",
@@ -588,7 +611,8 @@ describe(`interop (subject: ${subjectName}, libzmq peers)`, { concurrency: CONCU
     for (const transport of TRANSPORTS) {
       for (const mode of MODES) {
         const combo: Combo = { peer, transport, mode };
-        for (const [name, fn] of cases) {
+        for (const [name, fn, modes] of cases) {
+          if (modes && !modes.includes(mode)) continue;
           test(`${peer} · ${transport} · subject ${mode} · ${name}`, { timeout: TEST_TIMEOUT_MS }, async () => {
             const r = new Res(combo);
             try {

@@ -82,10 +82,14 @@ async function closeSock() {
 // e.g. an XSUB's or SUB's cached subscriptions to it) when the application
 // calls into that socket, and zeromq.js only watches a socket while a send or
 // receive is pending. A real application would sit in receive(); this peer
-// mimics that by reading ZMQ_EVENTS (socket.readable) while idle.
+// mimics that by reading ZMQ_EVENTS (socket.readable) while idle -- and only
+// while idle: ZMQ_FD is edge-triggered, and reading ZMQ_EVENTS while a
+// send()/receive() waits on it can swallow the wake-up, stalling that call
+// until its timeout.
 const POKE_MS = 20;
+let busy = false;
 setInterval(() => {
-  if (sock && !sock.closed) void sock.readable;
+  if (!busy && sock && !sock.closed) void sock.readable;
 }, POKE_MS).unref();
 
 async function sendFrames(frames, timeout) {
@@ -164,10 +168,13 @@ async function main() {
     if (!line.trim()) continue;
     const msg = JSON.parse(line);
     let reply;
+    busy = true;
     try {
       reply = await handle(msg);
     } catch (err) {
       reply = { ok: false, error: String(err?.message ?? err), code: err?.code };
+    } finally {
+      busy = false;
     }
     if (reply === null) {
       out({ id: msg.id, ok: true });
