@@ -113,12 +113,38 @@ const BASE = { linger: 0, reconnectInterval: 50 } as const;
 const RX = { receiveTimeout: WAIT_MS } as const;
 const TX = { sendTimeout: WAIT_MS } as const;
 
+/** Slack over a subject call's own timeout option before the test gives up on it. */
+const SAFETY_MS = 3000;
+
+/**
+ * Safety net for a subject call that should end by itself (send/receive
+ * timeout options): reject if it has not settled after `ms`. A subject that
+ * ignores its timeout options then fails the test instead of hanging it; the
+ * socket is closed in cleanup, which settles the abandoned call.
+ */
+function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  p.catch(() => {}); // may settle (on close) after we stopped listening
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: did not settle within ${ms} ms (timeout option ignored?)`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+/** Subject send, bounded (sendTimeout is WAIT_MS on every subject socket). */
+const send = (sock: Zmq.Writable, msg: Buffer | Buffer[]): Promise<void> =>
+  bounded(sock.send(msg), WAIT_MS + SAFETY_MS, "subject send");
+
+/** Subject receive, bounded (receiveTimeout is WAIT_MS on every subject socket). */
+const recv = (sock: SubjectReader): Promise<Buffer[]> =>
+  bounded(sock.receive(), sock.receiveTimeout + SAFETY_MS, "subject receive");
+
 /** Receive on a subject socket, or null after `ms` (via receiveTimeout / EAGAIN). */
 async function subjectTryReceive(sock: SubjectReader, ms: number): Promise<Buffer[] | null> {
   const saved = sock.receiveTimeout;
   sock.receiveTimeout = ms;
   try {
-    return await sock.receive();
+    return await bounded(sock.receive(), ms + SAFETY_MS, "subject receive");
   } catch (err) {
     if ((err as { code?: string }).code === "EAGAIN") return null;
     throw err;
@@ -183,13 +209,18 @@ async function warmUp(
 // Per-test resources
 
 let ipcCounter = 0;
+/** Resources of tests still running (or abandoned by a test timeout). */
+const liveRes = new Set<Res>();
 
 class Res {
   readonly sockets: Array<{ close(): void }> = [];
   readonly peers: Peer[] = [];
   readonly paths: string[] = [];
+  private closed = false;
 
-  constructor(readonly combo: Combo) {}
+  constructor(readonly combo: Combo) {
+    liveRes.add(this);
+  }
 
   sock<S extends { close(): void }>(s: S): S {
     this.sockets.push(s);
@@ -216,22 +247,38 @@ class Res {
     let peer: Peer;
     if (this.combo.mode === "binds") {
       await subject.bind(this.bindAddress());
+      this.checkOpen();
       const ep = subject.lastEndpoint;
       assert.ok(ep, "subject lastEndpoint after bind");
       if (this.combo.transport === "tcp") assert.match(ep, /^tcp:\/\/127\.0\.0\.1:\d+$/);
       else assert.match(ep, /^ipc:\/\//);
       peer = await Peer.start(this.combo.peer, { ...spec, mode: "connect", endpoint: ep });
-      this.peers.push(peer);
+      this.adopt(peer);
     } else {
       peer = await Peer.start(this.combo.peer, { ...spec, mode: "bind", endpoint: this.bindAddress() });
-      this.peers.push(peer);
+      this.adopt(peer);
       if (this.combo.transport === "tcp") assert.match(peer.endpoint, /^tcp:\/\/127\.0\.0\.1:\d+$/);
       subject.connect(peer.endpoint);
     }
     return peer;
   }
 
+  /** A test abandoned by its timeout may still be running: stop it here. */
+  private checkOpen(): void {
+    if (this.closed) throw new Error("test resources already cleaned up (test timed out?)");
+  }
+
+  private adopt(peer: Peer): void {
+    if (this.closed) {
+      void peer.close();
+      this.checkOpen();
+    }
+    this.peers.push(peer);
+  }
+
   async cleanup(): Promise<void> {
+    this.closed = true;
+    liveRes.delete(this);
     for (const s of this.sockets) {
       try {
         s.close();
@@ -251,7 +298,7 @@ type CaseFn = (r: Res) => Promise<void>;
 
 async function subjectToPeer(sock: Zmq.Writable, peer: Peer, expect: (m: Buffer[]) => Buffer[] = (m) => m, skip?: (m: Buffer[]) => boolean) {
   for (const [i, msg] of MESSAGES.entries()) {
-    await sock.send(msg);
+    await send(sock, msg);
     assertFrames(await peerNext(peer, skip), expect(msg), `peer got message ${i}`);
   }
 }
@@ -296,10 +343,13 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       const peer = await r.link(s, { type: "PUSH" });
       for (const msg of MESSAGES) await peer.send(msg);
       let i = 0;
-      for await (const got of s) {
-        assertFrames(got, MESSAGES[i]!, `subject got message ${i}`);
-        if (++i === MESSAGES.length) break;
-      }
+      const loop = async () => {
+        for await (const got of s) {
+          assertFrames(got, MESSAGES[i]!, `subject got message ${i}`);
+          if (++i === MESSAGES.length) break;
+        }
+      };
+      await bounded(loop(), WAIT_MS + SAFETY_MS, "for await over subject PULL");
       assert.equal(i, MESSAGES.length);
     },
   ],
@@ -310,17 +360,17 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       const peer = await r.link(s, { type: "SUB", subscribe: ["A"] });
       await peer.subscribe("B"); // one initial, one live subscription
       for (const topic of ["A", "B"]) {
-        await warmUp(`topic ${topic}`, (i) => s.send(warmMsg(topic, i)), (ms) => peer.tryReceive(ms), isWarm);
+        await warmUp(`topic ${topic}`, (i) => send(s, warmMsg(topic, i)), (ms) => peer.tryReceive(ms), isWarm);
       }
       const topicMsgs = MESSAGES.map((m, i) => [Buffer.from(i % 2 ? "B" : "A"), ...m]);
       for (const [i, msg] of topicMsgs.entries()) {
-        await s.send(msg);
+        await send(s, msg);
         assertFrames(await peerNext(peer, isWarm), msg, `peer got message ${i}`);
       }
-      await s.send([Buffer.from("C-unsubscribed"), B300]); // never subscribed
+      await send(s, [Buffer.from("C-unsubscribed"), B300]); // never subscribed
       await peer.unsubscribe("B");
-      await s.send([Buffer.from("B-after-unsubscribe"), B255]);
-      await s.send([Buffer.from("A-sentinel")]);
+      await send(s, [Buffer.from("B-after-unsubscribe"), B255]);
+      await send(s, [Buffer.from("A-sentinel")]);
       assertFrames(await peerNext(peer, isWarm), [Buffer.from("A-sentinel")], "next message after unsubscribe");
     },
   ],
@@ -355,15 +405,15 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       assertFrames(await subjectNext(s), [Buffer.from("\x01A", "latin1")], "XPUB sees subscribe");
       // The XPUB applied the subscription before handing it up: no warm-up needed.
       const a = [Buffer.from("A"), ...MESSAGES[0]!];
-      await s.send(a);
+      await send(s, a);
       assertFrames(await peerNext(peer), a, "XSUB got A");
       await peer.subscribe("B");
       assertFrames(await subjectNext(s), [Buffer.from("\x01B", "latin1")], "XPUB sees second subscribe");
       await peer.unsubscribe("A");
       assertFrames(await subjectNext(s), [Buffer.from("\x00A", "latin1")], "XPUB sees unsubscribe");
       // XSUB does not filter locally: this proves the subject XPUB filters.
-      await s.send([Buffer.from("A-after-unsubscribe"), B256]);
-      await s.send([Buffer.from("B-sentinel")]);
+      await send(s, [Buffer.from("A-after-unsubscribe"), B256]);
+      await send(s, [Buffer.from("B-sentinel")]);
       assertFrames(await peerNext(peer), [Buffer.from("B-sentinel")], "next message after unsubscribe");
     },
   ],
@@ -372,7 +422,7 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
     async (r) => {
       const s = r.sock(new zmq.XSubscriber({ ...BASE, ...RX, ...TX }));
       const peer = await r.link(s, { type: "XPUB" });
-      await s.send(Buffer.from("\x01A", "latin1"));
+      await send(s, Buffer.from("\x01A", "latin1"));
       // libzmq (the reference subject) attaches a freshly accepted connection
       // only when the application calls into the socket, and only then sends
       // the cached subscription to it; XSUB send() never blocks, so nothing
@@ -387,9 +437,9 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       const a = [Buffer.from("A"), ...MESSAGES[0]!];
       await peer.send(a);
       assertFrames(await subjectNext(s), a, "subject XSUB got A");
-      await s.send(Buffer.from("\x01B", "latin1"));
+      await send(s, Buffer.from("\x01B", "latin1"));
       assertFrames(await peerNext(peer), [Buffer.from("\x01B", "latin1")], "peer XPUB sees second subscribe");
-      await s.send(Buffer.from("\x00A", "latin1"));
+      await send(s, Buffer.from("\x00A", "latin1"));
       assertFrames(await peerNext(peer), [Buffer.from("\x00A", "latin1")], "peer XPUB sees unsubscribe");
       await peer.send([Buffer.from("A-after-unsubscribe"), B256]);
       await peer.send([Buffer.from("B-sentinel")]);
@@ -402,10 +452,10 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       const s = r.sock(new zmq.Request({ ...BASE, ...RX, ...TX }));
       const peer = await r.link(s, { type: "REP" });
       for (const [i, msg] of MESSAGES.entries()) {
-        await s.send(msg);
+        await send(s, msg);
         assertFrames(await peer.receive(WAIT_MS), msg, `REP got request ${i}`);
         await peer.send(replyTo(msg));
-        assertFrames(await s.receive(), replyTo(msg), `REQ got reply ${i}`);
+        assertFrames(await recv(s), replyTo(msg), `REQ got reply ${i}`);
       }
     },
   ],
@@ -416,8 +466,8 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       const peer = await r.link(s, { type: "REQ" });
       for (const [i, msg] of MESSAGES.entries()) {
         await peer.send(msg);
-        assertFrames(await s.receive(), msg, `REP got request ${i}`);
-        await s.send(replyTo(msg));
+        assertFrames(await recv(s), msg, `REP got request ${i}`);
+        await send(s, replyTo(msg));
         assertFrames(await peer.receive(WAIT_MS), replyTo(msg), `REQ got reply ${i}`);
       }
     },
@@ -429,10 +479,10 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       const peer = await r.link(s, { type: "ROUTER", mandatory: true });
       const id = Buffer.from(SUBJECT_REQ_ID);
       for (const [i, msg] of MESSAGES.entries()) {
-        await s.send(msg);
+        await send(s, msg);
         assertFrames(await peer.receive(WAIT_MS), [id, EMPTY, ...msg], `ROUTER got request ${i}`);
         await peer.send([id, EMPTY, ...replyTo(msg)]);
-        assertFrames(await s.receive(), replyTo(msg), `REQ got reply ${i}`);
+        assertFrames(await recv(s), replyTo(msg), `REQ got reply ${i}`);
       }
     },
   ],
@@ -443,8 +493,8 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       const peer = await r.link(s, { type: "REQ", routingId: PEER_ID });
       for (const [i, msg] of MESSAGES.entries()) {
         await peer.send(msg);
-        assertFrames(await s.receive(), [PEER_ID, EMPTY, ...msg], `ROUTER got request ${i}`);
-        await s.send([PEER_ID, EMPTY, ...replyTo(msg)]);
+        assertFrames(await recv(s), [PEER_ID, EMPTY, ...msg], `ROUTER got request ${i}`);
+        await send(s, [PEER_ID, EMPTY, ...replyTo(msg)]);
         assertFrames(await peer.receive(WAIT_MS), replyTo(msg), `REQ got reply ${i}`);
       }
     },
@@ -455,10 +505,10 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       const s = r.sock(new zmq.Dealer({ ...BASE, ...RX, ...TX }));
       const peer = await r.link(s, { type: "REP" });
       for (const [i, msg] of MESSAGES.entries()) {
-        await s.send([EMPTY, ...msg]);
+        await send(s, [EMPTY, ...msg]);
         assertFrames(await peer.receive(WAIT_MS), msg, `REP got request ${i}`);
         await peer.send(replyTo(msg));
-        assertFrames(await s.receive(), [EMPTY, ...replyTo(msg)], `DEALER got reply ${i}`);
+        assertFrames(await recv(s), [EMPTY, ...replyTo(msg)], `DEALER got reply ${i}`);
       }
     },
   ],
@@ -469,8 +519,8 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       const peer = await r.link(s, { type: "DEALER" });
       for (const [i, msg] of MESSAGES.entries()) {
         await peer.send([EMPTY, ...msg]);
-        assertFrames(await s.receive(), msg, `REP got request ${i}`);
-        await s.send(replyTo(msg));
+        assertFrames(await recv(s), msg, `REP got request ${i}`);
+        await send(s, replyTo(msg));
         assertFrames(await peer.receive(WAIT_MS), [EMPTY, ...replyTo(msg)], `DEALER got reply ${i}`);
       }
     },
@@ -483,12 +533,12 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       const peer = await r.link(s, { type: "ROUTER", mandatory: true });
       const id = Buffer.from(SUBJECT_DEALER_ID);
       for (const [i, msg] of MESSAGES.entries()) {
-        await s.send(msg);
+        await send(s, msg);
         const got = await peer.receive(WAIT_MS);
         assertFrames(got.slice(0, 1), [id], `ROUTER sees routing id on message ${i}`);
         assertFrames(got.slice(1), msg, `ROUTER got message ${i}`);
         await peer.send([got[0]!, ...replyTo(msg)]);
-        assertFrames(await s.receive(), replyTo(msg), `DEALER got routed reply ${i}`);
+        assertFrames(await recv(s), replyTo(msg), `DEALER got routed reply ${i}`);
       }
     },
   ],
@@ -499,14 +549,14 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       const peer = await r.link(s, { type: "DEALER", routingId: PEER_ID });
       for (const [i, msg] of MESSAGES.entries()) {
         await peer.send(msg);
-        const got = await s.receive();
+        const got = await recv(s);
         assertFrames(got.slice(0, 1), [PEER_ID], `ROUTER sees routing id on message ${i}`);
         assertFrames(got.slice(1), msg, `ROUTER got message ${i}`);
-        await s.send([PEER_ID, ...replyTo(msg)]);
+        await send(s, [PEER_ID, ...replyTo(msg)]);
         assertFrames(await peer.receive(WAIT_MS), replyTo(msg), `DEALER got routed reply ${i}`);
       }
       // Unknown routing id with ROUTER_MANDATORY: EHOSTUNREACH, not a silent drop.
-      await assert.rejects(s.send([Buffer.from("nobody"), Buffer.from("x")]), (err: { code?: string }) => {
+      await assert.rejects(send(s, [Buffer.from("nobody"), Buffer.from("x")]), (err: { code?: string }) => {
         assert.equal(err.code, "EHOSTUNREACH");
         return true;
       });
@@ -522,7 +572,7 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
     async (r) => {
       const s = r.sock(new zmq.Pair({ ...BASE, ...RX, ...TX }));
       const peer = await r.link(s, { type: "PAIR" });
-      await s.send(MESSAGES[1]!);
+      await send(s, MESSAGES[1]!);
       assertFrames(await peer.receive(WAIT_MS), MESSAGES[1]!, "before restart");
       await peer.restart();
       // A bound libzmq PAIR takes a new peer only once the old pipe is gone,
@@ -544,10 +594,10 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
     async (r) => {
       const s = r.sock(new zmq.Push({ ...BASE, ...TX }));
       const peer = await r.link(s, { type: "PULL" });
-      await s.send(MESSAGES[1]!);
+      await send(s, MESSAGES[1]!);
       assertFrames(await peer.receive(WAIT_MS), MESSAGES[1]!, "before restart");
       await peer.restart();
-      await warmUp("after restart", (i) => s.send(probeMsg(i)), (ms) => peer.tryReceive(ms), isProbe);
+      await warmUp("after restart", (i) => send(s, probeMsg(i)), (ms) => peer.tryReceive(ms), isProbe);
       await subjectToPeer(s, peer, undefined, isProbe);
     },
   ],
@@ -557,16 +607,16 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
       const s = r.sock(new zmq.Dealer({ ...BASE, ...RX, ...TX, routingId: SUBJECT_DEALER_ID }));
       const peer = await r.link(s, { type: "ROUTER", mandatory: true });
       const id = Buffer.from(SUBJECT_DEALER_ID);
-      await s.send(MESSAGES[1]!);
+      await send(s, MESSAGES[1]!);
       assertFrames(await peer.receive(WAIT_MS), [id, ...MESSAGES[1]!], "before restart");
       await peer.restart();
       const isIdProbe = (m: Buffer[]) => m.length > 1 && m[0]!.equals(id) && isProbe(m.slice(1));
-      await warmUp("after restart", (i) => s.send(probeMsg(i)), (ms) => peer.tryReceive(ms), isIdProbe);
+      await warmUp("after restart", (i) => send(s, probeMsg(i)), (ms) => peer.tryReceive(ms), isIdProbe);
       for (const [i, msg] of MESSAGES.entries()) {
-        await s.send(msg);
+        await send(s, msg);
         assertFrames(await peerNext(peer, isIdProbe), [id, ...msg], `ROUTER got message ${i} after restart`);
         await peer.send([id, ...replyTo(msg)]);
-        assertFrames(await s.receive(), replyTo(msg), `DEALER got routed reply ${i} after restart`);
+        assertFrames(await recv(s), replyTo(msg), `DEALER got routed reply ${i} after restart`);
       }
     },
   ],
@@ -575,11 +625,11 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
     async (r) => {
       const s = r.sock(new zmq.Publisher({ ...BASE, ...TX }));
       const peer = await r.link(s, { type: "SUB", subscribe: ["A"] });
-      await warmUp("before restart", (i) => s.send(warmMsg("A", i)), (ms) => peer.tryReceive(ms), isWarm);
+      await warmUp("before restart", (i) => send(s, warmMsg("A", i)), (ms) => peer.tryReceive(ms), isWarm);
       await peer.restart();
-      await warmUp("after restart", (i) => s.send(warmMsg("A", i)), (ms) => peer.tryReceive(ms), isWarm);
+      await warmUp("after restart", (i) => send(s, warmMsg("A", i)), (ms) => peer.tryReceive(ms), isWarm);
       const msg = [Buffer.from("A"), ...MESSAGES[0]!];
-      await s.send(msg);
+      await send(s, msg);
       assertFrames(await peerNext(peer, isWarm), msg, "after restart");
     },
   ],
@@ -604,7 +654,12 @@ const cases: Array<[string, CaseFn, Mode[]?]> = [
 // ---------------------------------------------------------------------------
 // Registration
 
-after(() => Peer.killAll());
+// Whatever a timed-out test left behind: close its sockets, kill its peers,
+// remove its ipc files, so that this process can exit.
+after(async () => {
+  await Promise.all([...liveRes].map((r) => r.cleanup()));
+  Peer.killAll();
+});
 
 describe(`interop (subject: ${subjectName}, libzmq peers)`, { concurrency: CONCURRENCY }, () => {
   for (const peer of PEERS) {

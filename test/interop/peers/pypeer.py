@@ -19,7 +19,13 @@ one JSON object per line.
   {"id": n, "cmd": "endpoint"}                   -> {"id", "ok", "endpoint"}
   {"id": n, "cmd": "exit"}
 Every reply carries "ok"; failures carry "error" and, for timeouts,
-"timeout": true. The process exits when stdin closes.
+"timeout": true. Commands run one at a time, in order. While idle the peer
+reads ZMQ_EVENTS every 20 ms (see POKE_S). The process exits when stdin closes
+(or on "exit"), closing its socket with linger 0.
+
+"restart" closes the socket and terminates its context (so the old listener is
+really gone), then opens a new socket on the same endpoint: for a bind, the
+resolved one (same tcp port, same ipc path), retrying EADDRINUSE for up to 5 s.
 """
 import json
 import os
