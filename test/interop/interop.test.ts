@@ -8,7 +8,7 @@
 //           INTEROP_CONCURRENCY=<n> (default 4)
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -209,6 +209,27 @@ async function warmUp(
 // Per-test resources
 
 let ipcCounter = 0;
+const IPC_PREFIX = "zmq-interop-";
+
+/** Remove ipc files left by earlier runs that were killed before cleanup. */
+function removeStaleIpcFiles(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^zmq-interop-(\d+)-\d+\.ipc$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = pid === process.pid;
+    if (!alive) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === "EPERM";
+      }
+    }
+    if (!alive) rmSync(join(tmpdir(), name), { force: true });
+  }
+}
+removeStaleIpcFiles();
 /** Resources of tests still running (or abandoned by a test timeout). */
 const liveRes = new Set<Res>();
 
@@ -230,7 +251,7 @@ class Res {
   /** A fresh endpoint to bind: ephemeral tcp port or unique ipc path. */
   bindAddress(): string {
     if (this.combo.transport === "tcp") return "tcp://127.0.0.1:*";
-    const path = join(tmpdir(), `zmq-interop-${process.pid}-${++ipcCounter}.ipc`);
+    const path = join(tmpdir(), `${IPC_PREFIX}${process.pid}-${++ipcCounter}.ipc`);
     this.paths.push(path);
     return `ipc://${path}`;
   }

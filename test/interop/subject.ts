@@ -4,8 +4,7 @@
 //   ZMQ_TS_SUBJECT=zmq-ts  -> our library, ../../src/index.js
 //   unset                  -> DEFAULT_SUBJECT below
 //
-// TODO: flip DEFAULT_SUBJECT to "zmq-ts" once src/index.ts exists.
-const DEFAULT_SUBJECT: string = "zeromq";
+const DEFAULT_SUBJECT: string = "zmq-ts";
 
 export const subjectName: string = process.env.ZMQ_TS_SUBJECT ?? DEFAULT_SUBJECT;
 
