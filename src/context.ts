@@ -22,8 +22,6 @@ export class Context {
   private static shared: Context | null = null;
   /** @internal */
   readonly inproc = new InprocRegistry();
-  /** @internal */
-  readonly sockets = new Set<object>();
   private _ioThreads = 1;
   private _maxSockets = DEFAULT_MAX_SOCKETS;
   private _ipv6 = false;

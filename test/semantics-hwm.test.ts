@@ -119,6 +119,37 @@ describe("high-water marks (libzmq tests/test_hwm.cpp)", () => {
     assert.equal(await countMsg(0, 1, "bind-first"), 10_000);
   });
 
+  test("test_sockopt_hwm.cpp test_change_before_connected: PULL (RCVHWM 2) connects, PUSH (SNDHWM 2) binds -> exactly 4", async () => {
+    const address = endpointFor("inproc");
+    const push = new zmq.Push({ sendHighWaterMark: 2, sendTimeout: 0 });
+    const pull = new zmq.Pull({ receiveHighWaterMark: 2 });
+    try {
+      pull.connect(address);
+      await push.bind(address);
+      assert.equal(push.sendHighWaterMark, 2);
+      assert.equal(await sendUntilEagain(push, 10_000), 4);
+    } finally {
+      push.close();
+      pull.close();
+    }
+  });
+
+  test("test_sockopt_hwm.cpp test_change_after_connected: SNDHWM raised from 1 to 5 after the peers are joined -> exactly 6", async () => {
+    const address = endpointFor("inproc");
+    const push = new zmq.Push({ sendHighWaterMark: 1, sendTimeout: 0 });
+    const pull = new zmq.Pull({ receiveHighWaterMark: 1 });
+    try {
+      pull.connect(address);
+      await push.bind(address);
+      push.sendHighWaterMark = 5;
+      assert.equal(push.sendHighWaterMark, 5);
+      assert.equal(await sendUntilEagain(push, 10_000), 6, "the new SNDHWM applies to the existing pipe (5 + RCVHWM 1)");
+    } finally {
+      push.close();
+      pull.close();
+    }
+  });
+
   test("test_hwm.cpp test_inproc_connect_and_close_first: SNDHWM 1, connect, send, close, then bind -> the 1 queued message is received", async () => {
     const address = endpointFor("inproc");
     const push = new zmq.Push({ sendTimeout: 0, sendHighWaterMark: 1 });

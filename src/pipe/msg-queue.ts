@@ -31,10 +31,19 @@ export class MsgQueue {
    * @param capacity the high-water mark in messages, 0 for none
    * @param conflate keep only the newest message (libzmq's ZMQ_CONFLATE): a push replaces what is queued
    */
-  constructor(public capacity: number, readonly conflate = false) {}
+  constructor(public capacity: number, public conflate = false) {}
 
   get length(): number {
     return this.items.length;
+  }
+
+  /** Changes the mark (libzmq applies a new HWM to live pipes too); wakes the producer if that made room. */
+  setCapacity(capacity: number): void {
+    this.capacity = capacity;
+    if (this.wasFull && !this.full) {
+      this.wasFull = false;
+      if (this.onWritable) this.onWritable();
+    }
   }
 
   get full(): boolean {

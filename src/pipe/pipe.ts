@@ -31,6 +31,8 @@ export class Pipe {
   routingId: Buffer | null = null;
   /** Set by the transport after each successful handshake. */
   peer: PeerInfo | null = null;
+  /** For an inproc pipe: the other socket's marks, since each queue's bound is a sum of two. */
+  peerHwm: { sndhwm: number; rcvhwm: number } | null = null;
   /** True once the pipe has ended; it may still hold inbound messages to drain. */
   terminated = false;
 
@@ -87,24 +89,17 @@ export class Pipe {
   }
 }
 
+/** libzmq's inproc bound: the sum of two marks, where 0 on either side means no bound. */
+export const sumHwm = (x: number, y: number): number => (x === 0 || y === 0 ? 0 : x + y);
+
+/** Applies new marks to a live pipe. */
+export function updatePipeHwm(pipe: Pipe, sndhwm: number, rcvhwm: number): void {
+  const peer = pipe.peerHwm;
+  pipe.outbound.setCapacity(peer ? sumHwm(sndhwm, peer.rcvhwm) : sndhwm);
+  pipe.inbound.setCapacity(peer ? sumHwm(peer.sndhwm, rcvhwm) : rcvhwm);
+}
+
 /** Makes a pipe with its own two queues (the tcp/ipc case: an engine feeds and drains it). */
 export function createPipe(owner: PipeOwner, sndhwm: number, rcvhwm: number, endpoint: string, conflate = false): Pipe {
   return new Pipe(owner, new MsgQueue(rcvhwm, conflate), new MsgQueue(sndhwm, conflate), endpoint);
-}
-
-/**
- * Joins two sockets in one process (inproc): each side's outbound queue is the other's
- * inbound queue, so a message is handed over by reference, never encoded. The bound is
- * the sum of the sender's SNDHWM and the receiver's RCVHWM, as libzmq counts it.
- */
-export function createPipePair(
-  a: PipeOwner, aHwm: { sndhwm: number; rcvhwm: number }, aEndpoint: string,
-  b: PipeOwner, bHwm: { sndhwm: number; rcvhwm: number }, bEndpoint: string,
-): [Pipe, Pipe] {
-  const sum = (x: number, y: number) => (x === 0 || y === 0 ? 0 : x + y);
-  const aToB = new MsgQueue(sum(aHwm.sndhwm, bHwm.rcvhwm));
-  const bToA = new MsgQueue(sum(bHwm.sndhwm, aHwm.rcvhwm));
-  const pa = new Pipe(a, bToA, aToB, aEndpoint);
-  const pb = new Pipe(b, aToB, bToA, bEndpoint);
-  return [pa, pb];
 }

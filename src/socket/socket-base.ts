@@ -1,7 +1,7 @@
 import { Context, context as defaultContext } from "../context.js";
 import { zmqError, type ZmqError } from "../errors.js";
 import { Deque } from "../pipe/deque.js";
-import { createPipe, type Pipe, type PeerInfo } from "../pipe/pipe.js";
+import { createPipe, updatePipeHwm, type Pipe, type PeerInfo } from "../pipe/pipe.js";
 import type { Message } from "../pipe/msg-queue.js";
 import { NullMechanism } from "../mechanism/null.js";
 import type { Mechanism } from "../mechanism/mechanism.js";
@@ -19,6 +19,7 @@ import { protocolErrorFor } from "../transport/end-events.js";
 import { defaultOptionValues, socketOptions, type OptionValues } from "./options.js";
 import { toMessage, toFrame } from "../util/to-frame.js";
 import { holdProcess, releaseProcess } from "../util/keepalive.js";
+import { withinLoopBudget, afterLoopTurn } from "../util/loop-budget.js";
 
 interface PendingSend {
   msg: Message;
@@ -88,7 +89,6 @@ export class Socket implements SessionOwner, InprocSocket {
         if (k !== "context") (this as unknown as Record<string, unknown>)[k] = v;
       }
     }
-    this.context.sockets.add(this);
   }
 
   // ---- public surface ------------------------------------------------------------
@@ -151,7 +151,8 @@ export class Socket implements SessionOwner, InprocSocket {
     this.assertOpen();
     const ep = parseEndpoint(address, false);
     if (ep.protocol === "inproc") {
-      this.context.inproc.connect(ep.name, this, address);
+      const routingId = options.routingId !== undefined ? toFrame(options.routingId) : null;
+      this.context.inproc.connect(ep.name, this, address, routingId);
       this._connected.set(address, { kind: "inproc", name: ep.name });
       return;
     }
@@ -185,7 +186,7 @@ export class Socket implements SessionOwner, InprocSocket {
     }
     if (this._sendQueue.length === 0) {
       try {
-        if (this._strategy.send(msg)) return RESOLVED;
+        if (this._strategy.send(msg)) return withinLoopBudget() ? RESOLVED : afterLoopTurn(undefined);
       } catch (e) {
         return Promise.reject(e);
       }
@@ -213,7 +214,7 @@ export class Socket implements SessionOwner, InprocSocket {
     if (this._recvQueue.length === 0) {
       try {
         const msg = this._strategy.recv();
-        if (msg) return Promise.resolve(msg);
+        if (msg) return withinLoopBudget() ? Promise.resolve(msg) : afterLoopTurn(msg);
       } catch (e) {
         return Promise.reject(e);
       }
@@ -253,7 +254,6 @@ export class Socket implements SessionOwner, InprocSocket {
       return;
     }
     this._closed = true;
-    this.context.sockets.delete(this);
     const linger = this.option<number>("linger");
     for (const q of [this._sendQueue, this._recvQueue] as Deque<PendingSend | PendingReceive>[]) {
       let p: PendingSend | PendingReceive | undefined;
@@ -326,6 +326,7 @@ export class Socket implements SessionOwner, InprocSocket {
     this._strategy.attach(pipe);
     this.serveSends();
     this.serveReceives();
+    this._activity?.("writable");
   }
 
   pipeHandshaked(pipe: Pipe, peer: PeerInfo): void {
@@ -338,11 +339,39 @@ export class Socket implements SessionOwner, InprocSocket {
   pipeReadable(pipe: Pipe): void {
     this._strategy.readActivated(pipe);
     this.serveReceives();
+    this._activity?.("readable");
   }
 
   pipeWritable(pipe: Pipe): void {
     this._strategy.writeActivated(pipe);
     this.serveSends();
+    this._activity?.("writable");
+  }
+
+  // ---- the synchronous edge, for devices (proxy, queue, MonitoredQueue) ------------
+
+  /**
+   * @internal One listener told when the socket may have become readable or writable.
+   * Devices move messages in batches through _receiveNow/_sendNow instead of one
+   * promise per message.
+   */
+  _activity: ((kind: "readable" | "writable") => void) | null = null;
+
+  /** @internal The next whole message if one is here now (and no receive() waits), else null. */
+  _receiveNow(): Buffer[] | null {
+    if (this._closed || this._recvQueue.length > 0) return null;
+    return this._strategy.recv();
+  }
+
+  /** @internal Hands a whole message to the routing now; false when it cannot take it yet. Throws EFSM/EHOSTUNREACH as send() rejects. */
+  _sendNow(msg: Buffer[]): boolean {
+    if (this._closed || this._sendQueue.length > 0) return false;
+    return this._strategy.send(msg);
+  }
+
+  /** @internal True once bound or connected (devices refuse sockets that are neither). */
+  get _hasEndpoints(): boolean {
+    return this._bound.size > 0 || this._connected.size > 0;
   }
 
   pipeTerminated(pipe: Pipe): void {
@@ -358,6 +387,14 @@ export class Socket implements SessionOwner, InprocSocket {
 
   hwm(): { sndhwm: number; rcvhwm: number } {
     return { sndhwm: hwm(this.option("sendHighWaterMark")), rcvhwm: hwm(this.option("receiveHighWaterMark")) };
+  }
+
+  conflates(): boolean {
+    return this.option<boolean>("conflate") === true;
+  }
+
+  lingerMs(): number {
+    return this.option<number>("linger");
   }
 
   routingIdentity(): Buffer | null {
@@ -463,6 +500,11 @@ export class Socket implements SessionOwner, InprocSocket {
 
   /** @internal called by option accessors after a value changes. */
   protected _optionChanged(name: string): void {
+    if (name === "sendHighWaterMark" || name === "receiveHighWaterMark") {
+      const { sndhwm, rcvhwm } = this.hwm();
+      for (const pipe of this._pipes) updatePipeHwm(pipe, sndhwm, rcvhwm);
+      this.serveSends();
+    }
     // zeromq.js warns for every option that is only read at connect/bind time.
     if (this._warned || socketOptions[name]?.immediate) return;
     if (this._bound.size === 0 && this._connected.size === 0 && !this._bindBusy) return;

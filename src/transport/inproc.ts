@@ -1,5 +1,5 @@
 import { MsgQueue } from "../pipe/msg-queue.js";
-import { Pipe, type PeerInfo } from "../pipe/pipe.js";
+import { Pipe, sumHwm as sum, type PeerInfo } from "../pipe/pipe.js";
 import { isCompatible } from "../mechanism/socket-types.js";
 import { zmqError } from "../errors.js";
 import type { PipeOwner } from "../pipe/pipe.js";
@@ -9,6 +9,10 @@ export interface InprocSocket extends PipeOwner {
   readonly socketTypeName: string;
   readonly closed: boolean;
   hwm(): { sndhwm: number; rcvhwm: number };
+  /** ZMQ_CONFLATE: keep only the newest message in the socket's queues. */
+  conflates(): boolean;
+  /** The socket's linger (ms, -1 forever): a closed connecter's queued messages wait for a bind that long. */
+  lingerMs(): number;
   routingIdentity(): Buffer | null;
   attachPipe(pipe: Pipe): void;
   pipeHandshaked(pipe: Pipe, peer: PeerInfo): void;
@@ -21,7 +25,6 @@ interface PendingConnect {
   address: string;
 }
 
-const sum = (x: number, y: number) => (x === 0 || y === 0 ? 0 : x + y);
 
 /**
  * inproc endpoints of one Context. Two sockets are joined by a pair of message
@@ -41,7 +44,8 @@ export class InprocRegistry {
     const waiting = this.pending.get(name);
     this.pending.delete(name);
     for (const p of waiting ?? []) {
-      if (!p.socket.closed && !p.pipe.terminated) this.join(p.socket, p.pipe, socket, p.address);
+      if (!p.socket.closed) this.join(p.socket, p.pipe, socket, p.address);
+      else this.adoptOrphan(p, socket);
     }
   }
 
@@ -56,10 +60,12 @@ export class InprocRegistry {
     return this.bound.get(name);
   }
 
-  connect(name: string, socket: InprocSocket, address: string): void {
+  connect(name: string, socket: InprocSocket, address: string, routingId: Buffer | null = null): void {
     const { sndhwm, rcvhwm } = socket.hwm();
     // Capacities are completed with the binder's marks when it arrives.
-    const pipe = new Pipe(socket, new MsgQueue(rcvhwm), new MsgQueue(sndhwm), address);
+    const conflate = socket.conflates();
+    const pipe = new Pipe(socket, new MsgQueue(rcvhwm, conflate), new MsgQueue(sndhwm, conflate), address);
+    pipe.routingId = routingId;
     const binder = this.bound.get(name);
     if (binder) {
       this.join(socket, pipe, binder, address);
@@ -78,11 +84,36 @@ export class InprocRegistry {
     return this.endLinks(socket, (l) => l.address === address) > 0;
   }
 
-  /** Ends everything a closing socket has. */
+  /**
+   * Ends everything a closing socket has. A connect still waiting for its bind keeps
+   * the messages queued on it for `linger` ms (forever with -1), as libzmq does: the
+   * binder gets them when it comes.
+   */
   closeSocket(socket: InprocSocket): void {
     for (const [name, s] of this.bound) if (s === socket) this.bound.delete(name);
-    for (const [name, list] of this.pending) this.pending.set(name, list.filter((p) => p.socket !== socket));
+    const linger = socket.lingerMs();
+    for (const [name, list] of this.pending) {
+      const kept = list.filter((p) => p.socket !== socket || (linger !== 0 && p.pipe.outbound.length > 0));
+      for (const p of kept) {
+        if (p.socket !== socket || linger <= 0) continue;
+        setTimeout(() => {
+          const now = this.pending.get(name);
+          if (now) this.pending.set(name, now.filter((q) => q !== p));
+        }, Math.min(linger, 2 ** 31 - 1)).unref();
+      }
+      this.pending.set(name, kept);
+    }
     this.endLinks(socket, () => true);
+  }
+
+  /** A bind meets the queue of a socket that connected, sent and closed before it: deliver, then end. */
+  private adoptOrphan(p: PendingConnect, binder: InprocSocket): void {
+    const other = new Pipe(binder, p.pipe.outbound, p.pipe.inbound, p.address);
+    other.peer = peerInfo(p.socket);
+    binder.attachPipe(other);
+    binder.pipeHandshaked(other, other.peer);
+    if (other.readable) binder.pipeReadable(other);
+    other.terminate(false);
   }
 
   private join(connecter: InprocSocket, pipe: Pipe, binder: InprocSocket, address: string): void {
@@ -101,7 +132,13 @@ export class InprocRegistry {
     // Connecter's outbound is binder's inbound, and the reverse.
     pipe.outbound.capacity = sum(c.sndhwm, b.rcvhwm);
     pipe.inbound.capacity = sum(b.sndhwm, c.rcvhwm);
+    // Either side's conflate keeps only the newest message on the queues it reads or writes.
+    const conflate = connecter.conflates() || binder.conflates();
+    pipe.outbound.conflate = conflate;
+    pipe.inbound.conflate = conflate;
     const other = new Pipe(binder, pipe.outbound, pipe.inbound, address);
+    pipe.peerHwm = b;
+    other.peerHwm = c;
     if (!alreadyAttached) {
       connecter.attachPipe(pipe);
       this.link(connecter, { address, mine: pipe, theirs: other });

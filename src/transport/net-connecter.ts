@@ -25,6 +25,8 @@ export class NetConnecter implements EngineHost {
   private interval: number;
   private stopped = false;
   private handshakes = 0;
+  /** Set while a closed socket's queued messages may still go out (linger). */
+  private lingering: { done: (() => void) | undefined; timer: NodeJS.Timeout | null } | null = null;
 
   constructor(
     private readonly owner: SessionOwner,
@@ -48,9 +50,14 @@ export class NetConnecter implements EngineHost {
     return pipe;
   }
 
+  /** No more dialing: stopped (or the socket closed) and not lingering. */
+  private get halted(): boolean {
+    return this.lingering === null && (this.stopped || this.owner.closed);
+  }
+
   private dial(): void {
     this.retryTimer = null;
-    if (this.stopped || this.owner.closed) return;
+    if (this.halted) return;
     const ep = this.endpoint;
     const stream = ep.protocol === "tcp"
       ? netConnect({ host: ep.host, port: ep.port, noDelay: true })
@@ -75,7 +82,7 @@ export class NetConnecter implements EngineHost {
       stream.off("error", onError);
       stream.off("close", onError);
       this.stream = null;
-      if (this.stopped) {
+      if (this.halted) {
         stream.destroy();
         return;
       }
@@ -99,7 +106,13 @@ export class NetConnecter implements EngineHost {
     this.pipe.peer = peer;
     this.owner.pipeHandshaked(this.pipe, peer);
     this.owner.emit({ type: "handshake", address: this.endpoint.address });
+    // Closed while the peer was not up yet: now send what waited, then finish.
+    if (this.lingering) process.nextTick(() => this.lingerOn(_engine));
     return this.pipe;
+  }
+
+  private lingerOn(engine: ZmtpEngine): void {
+    if (this.lingering && this.conn === engine) engine.linger(() => this.finishStop());
   }
 
   engineClosed(_engine: ZmtpEngine, end: EngineEnd, handshaked: boolean): void {
@@ -127,7 +140,7 @@ export class NetConnecter implements EngineHost {
   }
 
   private scheduleRetry(): void {
-    if (this.stopped || this.owner.closed || this.retryTimer) return;
+    if (this.halted || this.retryTimer) return;
     const base = this.owner.option<number>("reconnectInterval");
     if (base < 0) return; // -1: no reconnection, as libzmq
     const max = this.owner.option<number>("reconnectMaxInterval");
@@ -139,20 +152,45 @@ export class NetConnecter implements EngineHost {
     if (max > 0) this.interval = Math.min(this.interval * 2, max);
   }
 
-  /** Ends this endpoint: stops redialing; lets the connection flush within `lingerMs`. */
+  /**
+   * Ends this endpoint. With `lingerMs` other than 0, messages still queued go out
+   * first: on the live connection, or on the next one if the peer is not up yet (as
+   * libzmq keeps connecting while it lingers), for at most `lingerMs` (-1: no limit).
+   */
   stop(lingerMs: number, done?: () => void): void {
     this.stopped = true;
+    const queued = this.pipe !== null && this.pipe.outbound.length > 0;
+    if (lingerMs === 0 || !queued) {
+      this.lingering = { done, timer: null };
+      if (this.conn && lingerMs !== 0) {
+        const conn = this.conn;
+        lingerAll([conn], lingerMs, () => this.finishStop());
+      } else {
+        this.finishStop();
+      }
+      return;
+    }
+    const timer = lingerMs > 0 ? setTimeout(() => this.finishStop(), Math.min(lingerMs, 2 ** 31 - 1)) : null;
+    this.lingering = { done, timer };
+    if (this.conn instanceof ZmtpEngine && this.conn.handshaked) this.lingerOn(this.conn);
+  }
+
+  private finishStop(): void {
+    const lingering = this.lingering;
+    this.lingering = null;
+    this.stopped = true;
+    if (lingering?.timer) clearTimeout(lingering.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.stream?.destroy();
+    this.stream = null;
     const conn = this.conn;
     this.conn = null;
+    conn?.close();
     const pipe = this.pipe;
     this.pipe = null;
-    lingerAll(conn ? [conn] : [], lingerMs, () => {
-      pipe?.terminate();
-      done?.();
-    });
+    pipe?.terminate();
+    lingering?.done?.();
   }
 
   get handshakeCount(): number {
