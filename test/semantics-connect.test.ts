@@ -126,8 +126,7 @@ describe("reconnect (libzmq test_reconnect_ivl.cpp, test_reconnect_options.cpp)"
       assert.deepEqual(types(), ["connect:delay", "connect", "handshake"]);
       pub.close();
       await until(seen, (e) => e.some((x) => x.type === "connect:retry"), subscriber, "connect:retry");
-      await sleep(100); // CONNECT_RETRIED is the last event until the interval passes
-      assert.deepEqual(types(), ["connect:delay", "connect", "handshake", "disconnect", "connect:retry"]);
+      assert.deepEqual(types().slice(0, 5), ["connect:delay", "connect", "handshake", "disconnect", "connect:retry"]);
       const retry = seen[4] as zmq.EventOfType<"connect:retry">;
       assert.deepEqual(retry, { type: "connect:retry", address, interval: 300 });
       for (const ev of seen) assert.equal((ev as { address?: string }).address, address, `${ev.type} carries the address`);
@@ -152,9 +151,8 @@ describe("reconnect (libzmq test_reconnect_ivl.cpp, test_reconnect_options.cpp)"
           subscriber.receiveTimeout = -1;
         }
       })(), T, "publication after reconnect");
-      assert.deepEqual(types(), [
-        "connect:delay", "connect", "handshake", "disconnect", "connect:retry", "connect:delay", "connect", "handshake",
-      ]);
+      // Redials that happened before the new PUB was up add (connect:delay, connect:retry) pairs.
+      assert.match(types().join(","), /^connect:delay,connect,handshake,disconnect,connect:retry,(connect:delay,connect:retry,)*connect:delay,connect,handshake$/);
     } finally {
       pub.close();
       pub2?.close();
@@ -207,8 +205,11 @@ describe("immediate (libzmq test_immediate.cpp; zeromq.js socket-pull/push test)
       push.connect(live.lastEndpoint!);
       await hs;
       for (let i = 0; i < 10; i++) await push.send(String(i));
-      await sleep(250); // rcvtimeo 250 in the libzmq test
-      assert.equal((await drain(live)).length, 5, "round-robin put 5 on the not-yet-connected pipe");
+      const got: string[] = [];
+      for (let i = 0; i < 5; i++) got.push((await within(live.receive(), T, `message ${i}`))[0]!.toString());
+      assert.deepEqual(got, ["1", "3", "5", "7", "9"], "round-robin: every other message went to the live peer");
+      await sleep(250); // rcvtimeo 250 in the libzmq test: nothing more comes
+      assert.equal((await drain(live)).length, 0, "the other 5 wait on the not-yet-connected pipe");
     } finally {
       push.close();
       live.close();

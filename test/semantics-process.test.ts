@@ -60,7 +60,7 @@ describe("process lifetime (zeromq.js test/unit/socket-process-exit-test, run in
       const r = run(scenario);
       try {
         await within(r.ready, 15_000, `${scenario} ready`);
-        const { code, signal } = await within(r.exit, 2000, `${scenario} to exit by itself`);
+        const { code, signal } = await within(r.exit, 3000, `${scenario} to exit by itself`);
         assert.equal(signal, null);
         assert.equal(code, 0, `exit code (stderr: ${r.stderr()})`);
         assert.equal(r.stderr(), "", "no stderr output");
