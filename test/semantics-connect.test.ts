@@ -178,6 +178,35 @@ describe("reconnect (libzmq test_reconnect_ivl.cpp, test_reconnect_options.cpp)"
     }
   });
 
+  test("libzmq session_base_t::engine_error(protocol_error): a connect whose handshake failed (PUSH -> PUB) is dropped; later messages all go to the live peer", async () => {
+    const wrong = new zmq.Publisher(); // PUSH cannot talk to PUB: ERR_ZMTP_INVALID_METADATA
+    const live = new zmq.Pull();
+    const push = new zmq.Push({ linger: 0 });
+    try {
+      await wrong.bind("tcp://127.0.0.1:*");
+      await live.bind("tcp://127.0.0.1:*");
+      const failed = waitEvent(push, "handshake:error:protocol");
+      push.connect(wrong.lastEndpoint!);
+      const err = (await failed).error;
+      assert.equal(err.code, "ERR_ZMTP_INVALID_METADATA");
+      const hs = waitEvent(push, "handshake");
+      push.connect(live.lastEndpoint!);
+      await hs;
+      for (let i = 0; i < 10; i++) await within(push.send(String(i)), T, `send ${i}`);
+      const got: string[] = [];
+      await within((async () => {
+        while (got.length < 10) got.push((await live.receive())[0]!.toString());
+      })(), 1000, "all 10 at the live peer (none queued on the failed endpoint)").catch((e: Error) => {
+        throw new Error(`${e.message}; got ${JSON.stringify(got)}`);
+      });
+      assert.deepEqual(got, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    } finally {
+      push.close();
+      live.close();
+      wrong.close();
+    }
+  });
+
   test("connect:retry interval stays at reconnectInterval without a max (60, 60, 60)", async () => {
     const dealer = new zmq.Dealer({ reconnectInterval: 60 });
     const seen = recordEvents(dealer);

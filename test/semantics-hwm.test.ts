@@ -150,6 +150,23 @@ describe("high-water marks (libzmq tests/test_hwm.cpp)", () => {
     }
   });
 
+  test("test_sockopt_hwm.cpp (both sides): PUSH SNDHWM 1->5, then PULL RCVHWM 1->5 after joining -> exactly 10 (libzmq pipe_t::set_hwms with the peer's boost)", async () => {
+    const address = endpointFor("inproc");
+    const push = new zmq.Push({ sendHighWaterMark: 1, sendTimeout: 0 });
+    const pull = new zmq.Pull({ receiveHighWaterMark: 1 });
+    try {
+      pull.connect(address);
+      await push.bind(address);
+      push.sendHighWaterMark = 5;
+      pull.receiveHighWaterMark = 5;
+      assert.equal(await sendUntilEagain(push, 10_000), 10, "5 (new SNDHWM) + 5 (new RCVHWM)");
+      assert.equal((await drain(pull)).length, 10);
+    } finally {
+      push.close();
+      pull.close();
+    }
+  });
+
   test("test_hwm.cpp test_inproc_connect_and_close_first: SNDHWM 1, connect, send, close, then bind -> the 1 queued message is received", async () => {
     const address = endpointFor("inproc");
     const push = new zmq.Push({ sendTimeout: 0, sendHighWaterMark: 1 });

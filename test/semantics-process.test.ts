@@ -51,7 +51,7 @@ describe("process lifetime (zeromq.js test/unit/socket-process-exit-test, run in
   // Started together so that the tsx start-up cost is paid once, in parallel.
   const exitsByItself = [
     "created", "created-custom-context", "closed", "bound-not-closed", "publisher-send-close", "events-iterating-closed",
-    "unsent-linger-short", "unsent-linger-0",
+    "unsent-linger-short", "unsent-linger-0", "protocol-error-linger",
   ];
   const staysAlive = ["blocked-send", "events-iterating"];
 

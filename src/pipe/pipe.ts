@@ -31,8 +31,8 @@ export class Pipe {
   routingId: Buffer | null = null;
   /** Set by the transport after each successful handshake. */
   peer: PeerInfo | null = null;
-  /** For an inproc pipe: the other socket's marks, since each queue's bound is a sum of two. */
-  peerHwm: { sndhwm: number; rcvhwm: number } | null = null;
+  /** For an inproc pipe: reads the other socket's current marks, since each queue's bound is a sum of two. */
+  peerHwm: (() => { sndhwm: number; rcvhwm: number }) | null = null;
   /** True once the pipe has ended; it may still hold inbound messages to drain. */
   terminated = false;
 
@@ -94,7 +94,7 @@ export const sumHwm = (x: number, y: number): number => (x === 0 || y === 0 ? 0 
 
 /** Applies new marks to a live pipe. */
 export function updatePipeHwm(pipe: Pipe, sndhwm: number, rcvhwm: number): void {
-  const peer = pipe.peerHwm;
+  const peer = pipe.peerHwm?.();
   pipe.outbound.setCapacity(peer ? sumHwm(sndhwm, peer.rcvhwm) : sndhwm);
   pipe.inbound.setCapacity(peer ? sumHwm(peer.sndhwm, rcvhwm) : rcvhwm);
 }

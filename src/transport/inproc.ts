@@ -137,8 +137,8 @@ export class InprocRegistry {
     pipe.outbound.conflate = conflate;
     pipe.inbound.conflate = conflate;
     const other = new Pipe(binder, pipe.outbound, pipe.inbound, address);
-    pipe.peerHwm = b;
-    other.peerHwm = c;
+    pipe.peerHwm = () => binder.hwm();
+    other.peerHwm = () => connecter.hwm();
     if (!alreadyAttached) {
       connecter.attachPipe(pipe);
       this.link(connecter, { address, mine: pipe, theirs: other });

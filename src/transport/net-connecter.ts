@@ -126,7 +126,13 @@ export class NetConnecter implements EngineHost {
     // A protocol error is the peer's fault and will not mend itself by redialing:
     // libzmq ends the session, and so do we (RFC 37: no retry with the same credentials).
     if (end.kind === "protocol") {
+      // The pipe goes too, so that nothing more is routed (or lingered) to this peer.
       this.stopped = true;
+      if (this.lingering) this.finishStop();
+      else {
+        this.pipe?.terminate();
+        this.pipe = null;
+      }
       return;
     }
     this.scheduleRetry();
