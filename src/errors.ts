@@ -28,6 +28,7 @@ const errnos: Record<string, [number, string]> = {
   EMFILE: [24, "Too many open file descriptors"],
   ECONNREFUSED: [111, "Connection refused"],
   EACCES: [13, "Permission denied"],
+  EPROTO: [71, "Protocol error"],
   ENODEV: [19, "No such device"],
 };
 

@@ -16,6 +16,13 @@ export { Observer } from "./monitor/observer.js";
 export type { Event, EventType, EventOfType } from "./monitor/events.js";
 export { curveKeyPair } from "./crypto/keys.js";
 export * from "./constants.js";
+export {
+  sendArray, receiveArray, encodeArray, decodeArray, parseDType, dtypeOf, arrayTypeFor, isTypedArray, dtypeNames, hostByteOrder,
+} from "./arrays/index.js";
+export type {
+  ArrayWritable, ArrayReadable, ShapedArray, SendArrayOptions, ReceiveArrayOptions, ArrayMetadata, ReceivedArray,
+  ArrayProtocolError, DType, DTypeName, ByteOrder, TypedArray, TypedArrayConstructor,
+} from "./arrays/index.js";
 export type { ZmqError } from "./errors.js";
 export type { RandomPortOptions };
 

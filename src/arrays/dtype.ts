@@ -306,5 +306,5 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return "an Array";
   if (typeof value !== "object") return typeof value;
   const name = (value as object).constructor?.name;
-  return name ? `a ${name}` : "an object";
+  return name ? `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}` : "an object";
 }

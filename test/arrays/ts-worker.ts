@@ -1,0 +1,46 @@
+/** Starting TypeScript worker threads under tsx, and waiting on their messages (bounded). */
+import { Worker } from "node:worker_threads";
+import { within } from "../helpers/util.js";
+
+/**
+ * A Worker running a .ts module. Node 20 workers do not inherit `--import tsx`'s
+ * loader, so a small eval'd bootstrap registers tsx in the worker, then imports `file`.
+ */
+export function startTsWorker(file: URL, workerData: unknown): Worker {
+  const api = import.meta.resolve("tsx/esm/api");
+  const src =
+    `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(file.href)}); })` +
+    `.catch((e) => { setImmediate(() => { throw e; }); });`;
+  return new Worker(src, { eval: true, workerData });
+}
+
+/** The first message from `worker` that `match` accepts, within `ms`; rejects if the worker fails or exits. */
+export function nextMessage<T = Record<string, unknown>>(
+  worker: Worker, match: (m: T) => boolean, ms: number, what: string,
+): Promise<T> {
+  let cleanup = () => {};
+  const p = new Promise<T>((resolve, reject) => {
+    const onMessage = (m: T) => {
+      if (!match(m)) return;
+      cleanup();
+      resolve(m);
+    };
+    const onError = (e: Error) => {
+      cleanup();
+      reject(new Error(`worker failed while waiting for ${what}: ${e.message}`));
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`worker exited (code ${code}) while waiting for ${what}`));
+    };
+    cleanup = () => {
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("exit", onExit);
+    };
+    worker.on("message", onMessage);
+    worker.on("error", onError);
+    worker.on("exit", onExit);
+  });
+  return within(p, ms, what).finally(cleanup);
+}
