@@ -16,6 +16,7 @@ export { Observer } from "./monitor/observer.js";
 export type { Event, EventType, EventOfType } from "./monitor/events.js";
 export { curveKeyPair } from "./crypto/keys.js";
 export * from "./constants.js";
+export * from "./devices/index.js";
 export {
   sendArray, receiveArray, encodeArray, decodeArray, parseDType, dtypeOf, arrayTypeFor, isTypedArray, dtypeNames, hostByteOrder,
 } from "./arrays/index.js";

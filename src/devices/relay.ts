@@ -72,8 +72,8 @@ const REP = 4;
 const BURST = 256;
 /** Messages one pump moves before it yields the event loop to timers and I/O. */
 const TURN_LIMIT = 4096;
-/** How often a running device checks whether one of its sockets was closed under it. */
-const CLOSED_CHECK_MS = 100;
+/** How often a running device checks its sockets without being told (closed under it, missed notifications). */
+const CHECK_MS = 100;
 
 type Listener = (kind: "readable" | "writable") => void;
 
@@ -164,9 +164,13 @@ export class Relay {
     // zeromq.js's run() keeps the process alive (a libuv work item) until the proxy ends.
     holdProcess();
     for (const s of this.sockets) listen(s, this.wake);
+    // A backstop, level-triggered: ends the relay when a socket was closed under it, and
+    // pumps in case a socket changed state without telling `_activity` (a pipe ending:
+    // an XPUB then queues the cancellations of the subscriber that left).
     this.checkTimer = setInterval(() => {
       if (this.sockets.some((s) => s.closed)) this.finish(null);
-    }, CLOSED_CHECK_MS);
+      else this.schedule();
+    }, CHECK_MS);
     this.checkTimer.unref();
     // Messages may already be waiting: start with one pump.
     this.schedule();
@@ -220,6 +224,7 @@ export class Relay {
     if (this.state !== "running" || this.pumping) return;
     this.pumping = true;
     let moved = 0;
+    let idle = 0;
     try {
       for (;;) {
         this.again = false;
@@ -229,7 +234,8 @@ export class Relay {
           for (const route of this.routes) round += this.serveRoute(route);
         }
         moved += round;
-        if (round === 0 && !this.again) break;
+        // Done when a round moved nothing and nothing woke us meanwhile (twice at most: no spinning).
+        if (round === 0 && (!this.again || ++idle > 1)) break;
         if (moved >= TURN_LIMIT) {
           // More may be waiting: let timers and I/O run first, then carry on.
           if (!this.immediate) {

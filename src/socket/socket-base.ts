@@ -334,6 +334,8 @@ export class Socket implements SessionOwner, InprocSocket {
     this._strategy.handshake?.(pipe, peer);
     this.serveSends();
     this.serveReceives();
+    // A ROUTER makes a pipe routable only now.
+    this._activity?.("writable");
   }
 
   pipeReadable(pipe: Pipe): void {
@@ -379,6 +381,9 @@ export class Socket implements SessionOwner, InprocSocket {
     this._strategy.terminated(pipe);
     this.serveSends();
     this.serveReceives();
+    // e.g. an XPUB now holds the departed subscriber's cancellations for a forwarder.
+    this._activity?.("readable");
+    this._activity?.("writable");
   }
 
   emit(event: Event): void {
