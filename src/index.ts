@@ -25,6 +25,9 @@ export type {
   ArrayProtocolError, DType, DTypeName, ByteOrder, TypedArray, TypedArrayConstructor,
 } from "./arrays/index.js";
 export type { ZmqError } from "./errors.js";
+export { Frame } from "./socket/frame.js";
+export { MessageTracker } from "./pipe/tracker.js";
+export type { SendOptions } from "./socket/socket-base.js";
 export type { RandomPortOptions };
 
 /** The libzmq version whose behaviour we match. */

@@ -7,6 +7,7 @@ import { parseCommand, encodeCommandBody, encodeError, encodePing, encodePong, p
 import type { Mechanism } from "../mechanism/mechanism.js";
 import type { Pipe, PeerInfo } from "../pipe/pipe.js";
 import type { Message } from "../pipe/msg-queue.js";
+import type { MessageTracker } from "../pipe/tracker.js";
 
 export interface EngineOptions {
   maxMessageSize: number;
@@ -59,6 +60,8 @@ export class ZmtpEngine implements FrameSink {
   private peerTtl = 0;
   private readPaused = false;
   private lingerDone: (() => void) | null = null;
+  /** Trackers of the messages in the batch being built. */
+  private trackers: MessageTracker[] = [];
 
   constructor(
     private readonly stream: NetSocket,
@@ -220,6 +223,7 @@ export class ZmtpEngine implements FrameSink {
       metadata,
       zmtpMinor: this.peerZmtpMinor,
     };
+    if (this.stream.remoteAddress) peer.address = this.stream.remoteAddress;
     const pipe = this.host.engineReady(this, peer);
     this.pipe = pipe;
     pipe.outbound.onReadable = this.scheduleFlush;
@@ -258,6 +262,7 @@ export class ZmtpEngine implements FrameSink {
       } else {
         this.batch.appendMessage(msg);
       }
+      if (msg.tracker) this.trackers.push(msg.tracker);
       if (this.batch.byteLength >= COALESCE_LIMIT) {
         if (!this.writeBatch()) break;
       }
@@ -269,7 +274,19 @@ export class ZmtpEngine implements FrameSink {
 
   private writeBatch(): boolean {
     let ok = true;
-    for (const chunk of this.batch.take()) ok = this.stream.write(chunk);
+    const chunks = this.batch.take();
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) ok = this.stream.write(chunks[i]!);
+    if (this.trackers.length > 0) {
+      // The kernel has the bytes once the last chunk's write completes: the sender may reuse its buffers.
+      const done = this.trackers;
+      this.trackers = [];
+      ok = this.stream.write(chunks[last]!, () => {
+        for (const t of done) t.release();
+      });
+    } else if (last >= 0) {
+      ok = this.stream.write(chunks[last]!);
+    }
     if (!ok) this.writeBlocked = true;
     return ok;
   }

@@ -1,4 +1,5 @@
 import { Deque } from "./deque.js";
+import type { MessageTracker } from "./tracker.js";
 
 /** A message: its frames in order. Sent and delivered whole, never in part. */
 export type Message = Buffer[] & {
@@ -8,7 +9,15 @@ export type Message = Buffer[] & {
    * SUBSCRIBE/CANCEL command for peers that understand them.
    */
   subscription?: boolean;
+  /** Set by send(msg, {track: true}): released by whoever takes the message off our hands. */
+  tracker?: MessageTracker;
 };
+
+/** Strategies that rewrap a message (envelopes, routing ids) keep its tracker on the new array. */
+export function carryTracker(from: Message, to: Message): Message {
+  if (from.tracker) to.tracker = from.tracker;
+  return to;
+}
 
 /**
  * One direction of one peer's traffic, bounded by a high-water mark counted in
@@ -70,7 +79,8 @@ export class MsgQueue {
    * wire: it must not be dropped, so it is queued and the engine stops reading.
    */
   forcePush(msg: Message): void {
-    if (this.conflate && this.items.length > 0) this.items.clear();
+    if (msg.tracker) msg.tracker.hold();
+    if (this.conflate && this.items.length > 0) this.dropAll();
     const empty = this.items.length === 0;
     this.items.push(msg);
     if (this.full) this.wasFull = true;
@@ -90,6 +100,11 @@ export class MsgQueue {
     return this.items.peek();
   }
 
+  private dropAll(): void {
+    let msg: Message | undefined;
+    while ((msg = this.items.shift()) !== undefined) if (msg.tracker) msg.tracker.release();
+  }
+
   /** Returns a message the consumer took but could not use, to the front. */
   unshift(msg: Message): void {
     this.items.unshift(msg);
@@ -97,7 +112,7 @@ export class MsgQueue {
 
   /** Drops everything queued (a dead connection's outbound messages). */
   clear(): void {
-    this.items.clear();
+    this.dropAll();
     if (this.wasFull) {
       this.wasFull = false;
       if (this.onWritable) this.onWritable();

@@ -8,10 +8,14 @@ export interface PeerInfo {
   metadata: Map<string, Buffer>;
   /** ZMTP minor version the peer greeted with (0 for 3.0, 1 for 3.1); inproc counts as 1. */
   zmtpMinor: number;
+  /** The peer's IP address (tcp), as libzmq's Peer-Address property; absent for ipc and inproc. */
+  address?: string;
 }
 
 /** The socket's side of the contract: the pipe tells it about traffic and endings. */
 export interface PipeOwner {
+  /** The pipe the socket read its last message from (for the properties of received Frames). */
+  lastSource: Pipe | null;
   pipeReadable(pipe: Pipe): void;
   pipeWritable(pipe: Pipe): void;
   pipeTerminated(pipe: Pipe): void;
@@ -66,7 +70,13 @@ export class Pipe {
 
   /** Takes the next whole message from the peer, if any. */
   read(): Message | undefined {
-    return this.inbound.shift();
+    const msg = this.inbound.shift();
+    if (msg !== undefined) {
+      this.owner.lastSource = this;
+      // In-process delivery: the receiving socket has it now.
+      if (msg.tracker) msg.tracker.release();
+    }
+    return msg;
   }
 
   get readable(): boolean {

@@ -1,5 +1,5 @@
 import type { Pipe } from "../pipe/pipe.js";
-import type { Message } from "../pipe/msg-queue.js";
+import { carryTracker, type Message } from "../pipe/msg-queue.js";
 import { FairQueue } from "../routing/fair-queue.js";
 import { zmqError } from "../errors.js";
 import type { Strategy, StrategyHost } from "./strategy-types.js";
@@ -47,7 +47,7 @@ export class RepStrategy implements Strategy {
   send(msg: Message): boolean {
     if (!this.sendingReply) throw zmqError("EFSM");
     const pipe = this.replyTo;
-    const reply: Message = this.envelope.concat(msg);
+    const reply: Message = carryTracker(msg, this.envelope.concat(msg));
     this.sendingReply = false;
     this.replyTo = null;
     this.envelope = [];

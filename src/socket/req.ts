@@ -1,5 +1,5 @@
 import type { Pipe } from "../pipe/pipe.js";
-import type { Message } from "../pipe/msg-queue.js";
+import { carryTracker, type Message } from "../pipe/msg-queue.js";
 import { zmqError } from "../errors.js";
 import { DealerStrategy } from "./dealer.js";
 import type { StrategyHost } from "./strategy-types.js";
@@ -34,7 +34,7 @@ export class ReqStrategy extends DealerStrategy {
     } else {
       envelope = [EMPTY, ...msg];
     }
-    const pipe = this.lb.send(envelope);
+    const pipe = this.lb.send(carryTracker(msg, envelope));
     if (!pipe) return false;
     this.replyPipe = pipe;
     this.awaitingReply = true;

@@ -1,5 +1,5 @@
 import type { Pipe, PeerInfo } from "../pipe/pipe.js";
-import type { Message } from "../pipe/msg-queue.js";
+import { carryTracker, type Message } from "../pipe/msg-queue.js";
 import { FairQueue } from "../routing/fair-queue.js";
 import { RoutingTable } from "../routing/routing-table.js";
 import { getProperty } from "../wire/commands.js";
@@ -78,7 +78,7 @@ export class RouterStrategy implements Strategy {
       if (mandatory) throw zmqError("EHOSTUNREACH");
       return true; // RFC 28: unroutable messages are dropped silently
     }
-    const body = msg.slice(1);
+    const body = carryTracker(msg, msg.slice(1));
     if (body.length === 0) return true;
     if (pipe.write(body)) return true;
     // At the mark: wait (and EAGAIN at sendTimeout) under mandatory, otherwise drop.

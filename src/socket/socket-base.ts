@@ -18,6 +18,8 @@ import type { Event } from "../monitor/events.js";
 import { protocolErrorFor } from "../transport/end-events.js";
 import { defaultOptionValues, socketOptions, type OptionValues } from "./options.js";
 import { toMessage, toFrame } from "../util/to-frame.js";
+import { MessageTracker } from "../pipe/tracker.js";
+import { Frame, toFrames } from "./frame.js";
 import { holdProcess, releaseProcess } from "../util/keepalive.js";
 import { withinLoopBudget, afterLoopTurn } from "../util/loop-budget.js";
 
@@ -28,8 +30,18 @@ interface PendingSend {
   timer: NodeJS.Timeout | null;
 }
 
+/** send()'s options, beyond zeromq.js: pyzmq's copy and track. */
+export interface SendOptions {
+  /** Copy the frames now, so the caller may change its buffers at once (default false: sent by reference). */
+  copy?: boolean;
+  /** Resolve with a MessageTracker that says when zmq-ts no longer holds the buffers. */
+  track?: boolean;
+}
+
 interface PendingReceive {
-  resolve: (msg: Buffer[]) => void;
+  /** receiveFrames(): resolve with Frames carrying the connection's properties. */
+  frames: boolean;
+  resolve: (msg: Buffer[] | Frame[]) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout | null;
 }
@@ -56,6 +68,8 @@ export class Socket implements SessionOwner, InprocSocket {
   private readonly _sendQueue = new Deque<PendingSend>();
   private readonly _recvQueue = new Deque<PendingReceive>();
   private _closed = false;
+  /** @internal the pipe the last received message came from */
+  lastSource: Pipe | null = null;
   private _bindBusy = false;
   private _closeDeferred = false;
   private _servingSends = false;
@@ -176,7 +190,10 @@ export class Socket implements SessionOwner, InprocSocket {
    * Queues a whole message. Resolves once the routing strategy has taken it (within
    * the high-water mark). Concurrent calls queue in order (zeromq.js would throw EBUSY).
    */
-  send(message: unknown): Promise<void> {
+  send(message: unknown): Promise<void>;
+  send(message: unknown, options: SendOptions & { track: true }): Promise<MessageTracker>;
+  send(message: unknown, options?: SendOptions): Promise<void | MessageTracker>;
+  send(message: unknown, options?: SendOptions): Promise<void | MessageTracker> {
     if (this._closed) return Promise.reject(zmqError("EBADF"));
     let msg: Message;
     try {
@@ -184,6 +201,24 @@ export class Socket implements SessionOwner, InprocSocket {
     } catch (e) {
       return Promise.reject(e);
     }
+    if (options === undefined) return this.sendMessage(msg);
+    if (options.copy) for (let i = 0; i < msg.length; i++) msg[i] = Buffer.from(msg[i]!);
+    if (!options.track) return this.sendMessage(msg);
+    const tracker = new MessageTracker();
+    msg.tracker = tracker;
+    return this.sendMessage(msg).then(
+      () => {
+        tracker.release(); // the sender's own reference: routing is done
+        return tracker;
+      },
+      (e: unknown) => {
+        tracker.release();
+        throw e;
+      },
+    );
+  }
+
+  private sendMessage(msg: Message): Promise<void> {
     if (this._sendQueue.length === 0) {
       try {
         if (this._strategy.send(msg)) return withinLoopBudget() ? RESOLVED : afterLoopTurn(undefined);
@@ -210,18 +245,31 @@ export class Socket implements SessionOwner, InprocSocket {
 
   /** Resolves with the next whole message. Concurrent calls are served in order. */
   receive(): Promise<Buffer[]> {
+    return this.receiveAs(false) as Promise<Buffer[]>;
+  }
+
+  /**
+   * Like receive(), with each frame as a Frame: a view of the bytes plus the MORE
+   * flag and the sending connection's properties (pyzmq's `recv(copy=False)`).
+   */
+  receiveFrames(): Promise<Frame[]> {
+    return this.receiveAs(true) as Promise<Frame[]>;
+  }
+
+  private receiveAs(frames: boolean): Promise<Buffer[] | Frame[]> {
     if (this._closed) return Promise.reject(zmqError("EBADF"));
     if (this._recvQueue.length === 0) {
       try {
-        const msg = this._strategy.recv();
+        const got = this._strategy.recv();
+        const msg = got && frames ? toFrames(got, this.lastSource) : got;
         if (msg) return withinLoopBudget() ? Promise.resolve(msg) : afterLoopTurn(msg);
       } catch (e) {
         return Promise.reject(e);
       }
       if (this.option<number>("receiveTimeout") === 0) return Promise.reject(zmqError("EAGAIN"));
     }
-    return new Promise<Buffer[]>((resolve, reject) => {
-      const pending: PendingReceive = { resolve, reject, timer: null };
+    return new Promise<Buffer[] | Frame[]>((resolve, reject) => {
+      const pending: PendingReceive = { frames, resolve, reject, timer: null };
       const timeout = this.option<number>("receiveTimeout");
       if (timeout > 0) {
         pending.timer = setTimeout(() => this.expire(this._recvQueue, pending), Math.min(timeout, 2 ** 31 - 1));
@@ -476,7 +524,7 @@ export class Socket implements SessionOwner, InprocSocket {
           if (!msg) break;
           this._recvQueue.shift();
           this.settle(head);
-          head.resolve(msg);
+          head.resolve(head.frames ? toFrames(msg, this.lastSource) : msg);
         }
       } while (this._receivesAgain);
     } finally {

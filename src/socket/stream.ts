@@ -1,5 +1,5 @@
 import type { Pipe } from "../pipe/pipe.js";
-import type { Message } from "../pipe/msg-queue.js";
+import { carryTracker, type Message } from "../pipe/msg-queue.js";
 import { FairQueue } from "../routing/fair-queue.js";
 import { RoutingTable } from "../routing/routing-table.js";
 import { RawEngine } from "../engine/raw-engine.js";
@@ -48,7 +48,7 @@ export class StreamStrategy implements Strategy {
     if (msg.length < 2) throw zmqError("EINVAL", "STREAM messages are [routing id, data]");
     const pipe = this.table.get(msg[0]!);
     if (!pipe) throw zmqError("EHOSTUNREACH");
-    return pipe.write([msg[1]!]);
+    return pipe.write(carryTracker(msg, [msg[1]!]));
   }
 
   recv(): Message | null {

@@ -5,6 +5,7 @@ export type Call = { kind: "readable" | "writable" | "terminated"; pipe: Pipe };
 
 /** A fake socket: records what pipes tell it and forwards to handlers like a socket would. */
 export class FakeOwner implements PipeOwner {
+  lastSource: Pipe | null = null;
   calls: Call[] = [];
   onReadable: (p: Pipe) => void = () => {};
   onWritable: (p: Pipe) => void = () => {};
