@@ -4,50 +4,39 @@
  * point multiplication and random bytes. Everything else in zmq-ts goes through
  * this module, so the package underneath can be swapped by rewriting this file.
  *
- * Underneath: sodium-native (libsodium, prebuilt addons shipped inside the npm
- * package), loaded lazily on the first call so that sockets without CURVE never
- * load it. It has no crypto_box_beforenm, so that one step is X25519 from
- * sodium-native followed by our HSalsa20 (./hsalsa20.ts); crypto_box_afternm is
- * then crypto_secretbox under that key, exactly as NaCl defines it.
+ * Underneath: libsodium-wrappers, libsodium compiled to WebAssembly (no native
+ * addon, so it installs wherever npm does). Its WASM instance is set up once, by the
+ * top-level await below, when this module is first imported; every function here is
+ * synchronous after that. crypto_box_beforenm is libsodium's own (X25519 then
+ * HSalsa20), and crypto_box_afternm is crypto_secretbox under that key, exactly as
+ * NaCl defines it.
  *
  * Layout: every sealed box here is libsodium's "easy" layout, MAC (16 bytes)
  * followed by the ciphertext, which is also how CurveZMQ puts boxes on the wire
  * (NaCl's 16 leading zero bytes stripped).
+ *
+ * libsodium-wrappers copies each input into the WASM heap and returns each output as
+ * a fresh Uint8Array of its own; results are handed back as Buffers over that same
+ * memory (no further copy). It reports a failed MAC check or a low-order public key
+ * by throwing, which is turned into null / false here; sizes are checked before the
+ * call, so a wrong size is a RangeError of ours and never reaches libsodium.
  */
-import { createRequire } from "node:module";
 import { randomBytes as nodeRandomBytes } from "node:crypto";
-import { hsalsa20 } from "./hsalsa20.js";
+import sodium from "libsodium-wrappers";
+
+await sodium.ready;
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 24;
 export const MAC_BYTES = 16;
 
-/** The slice of sodium-native's API this module uses (it ships no type declarations). */
-interface SodiumNative {
-  crypto_scalarmult(q: Uint8Array, n: Uint8Array, p: Uint8Array): void;
-  crypto_scalarmult_base(q: Uint8Array, n: Uint8Array): void;
-  crypto_box_easy(c: Uint8Array, m: Uint8Array, n: Uint8Array, pk: Uint8Array, sk: Uint8Array): void;
-  crypto_box_open_easy(m: Uint8Array, c: Uint8Array, n: Uint8Array, pk: Uint8Array, sk: Uint8Array): boolean;
-  crypto_secretbox_easy(c: Uint8Array, m: Uint8Array, n: Uint8Array, k: Uint8Array): void;
-  crypto_secretbox_open_easy(m: Uint8Array, c: Uint8Array, n: Uint8Array, k: Uint8Array): boolean;
-  crypto_secretbox_detached(c: Uint8Array, mac: Uint8Array, m: Uint8Array, n: Uint8Array, k: Uint8Array): void;
-  crypto_secretbox_open_detached(m: Uint8Array, c: Uint8Array, mac: Uint8Array, n: Uint8Array, k: Uint8Array): boolean;
-}
-
-let sodium: SodiumNative | null = null;
-
-function lib(): SodiumNative {
-  if (sodium) return sodium;
-  try {
-    sodium = createRequire(import.meta.url)("sodium-native") as SodiumNative;
-  } catch (e) {
-    throw new Error(`CURVE needs the sodium-native package, which could not be loaded on ${process.platform}-${process.arch}: ${(e as Error).message}`);
-  }
-  return sodium;
-}
-
 function check(what: string, value: Uint8Array, size: number): void {
   if (value.length !== size) throw new RangeError(`${what} must be ${size} bytes (got ${value.length})`);
+}
+
+/** A Buffer over a Uint8Array's memory, without copying it. */
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
 /** Cryptographically strong random bytes. */
@@ -58,9 +47,7 @@ export function randomBytes(size: number): Buffer {
 /** X25519 public key of a secret key (crypto_scalarmult_base). */
 export function scalarmultBase(secretKey: Uint8Array): Buffer {
   check("secret key", secretKey, KEY_BYTES);
-  const out = Buffer.alloc(KEY_BYTES);
-  lib().crypto_scalarmult_base(out, secretKey);
-  return out;
+  return asBuffer(sodium.crypto_scalarmult_base(secretKey));
 }
 
 /** A fresh X25519 key pair (crypto_box_keypair). */
@@ -76,15 +63,11 @@ export function boxKeyPair(): { publicKey: Buffer; secretKey: Buffer } {
 export function boxBeforenm(publicKey: Uint8Array, secretKey: Uint8Array): Buffer | null {
   check("public key", publicKey, KEY_BYTES);
   check("secret key", secretKey, KEY_BYTES);
-  const shared = Buffer.alloc(KEY_BYTES);
   try {
-    lib().crypto_scalarmult(shared, secretKey, publicKey);
+    return asBuffer(sodium.crypto_box_beforenm(publicKey, secretKey));
   } catch {
-    return null; // libsodium refuses an all-zero result
+    return null; // libsodium refuses an all-zero X25519 result
   }
-  const k = hsalsa20(shared, ZERO16);
-  shared.fill(0);
-  return k;
 }
 
 /** crypto_box_easy_afternm: MAC || ciphertext of `message` under a beforenm key. */
@@ -100,12 +83,16 @@ export function boxOpenAfternm(box: Uint8Array, nonce: Uint8Array, key: Uint8Arr
 /**
  * In-place crypto_box_afternm for the MESSAGE hot path: encrypts `data` where it
  * lies and writes the 16-byte MAC into `mac` (which must not overlap `data`).
+ * (libsodium-wrappers has no in-place call: crypto_secretbox_detached returns the
+ * ciphertext and MAC, which are copied back over `data` and into `mac`.)
  */
 export function boxAfternmInPlace(data: Uint8Array, mac: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
   check("nonce", nonce, NONCE_BYTES);
   check("key", key, KEY_BYTES);
   check("mac", mac, MAC_BYTES);
-  lib().crypto_secretbox_detached(data, mac, data, nonce, key);
+  const sealed = sodium.crypto_secretbox_detached(data, nonce, key);
+  data.set(sealed.cipher);
+  mac.set(sealed.mac);
 }
 
 /** Detached crypto_box_open_afternm into `out` (same length as `ciphertext`); false if the MAC does not verify. */
@@ -114,7 +101,14 @@ export function boxOpenAfternmDetached(out: Uint8Array, ciphertext: Uint8Array, 
   check("key", key, KEY_BYTES);
   check("mac", mac, MAC_BYTES);
   if (out.length !== ciphertext.length) throw new RangeError("output and ciphertext lengths differ");
-  return lib().crypto_secretbox_open_detached(out, ciphertext, mac, nonce, key);
+  let plain: Uint8Array;
+  try {
+    plain = sodium.crypto_secretbox_open_detached(ciphertext, mac, nonce, key);
+  } catch {
+    return false;
+  }
+  out.set(plain);
+  return true;
 }
 
 /** crypto_box_easy: MAC || ciphertext from sk to pk, or null for a low-order public key. */
@@ -122,13 +116,11 @@ export function box(message: Uint8Array, nonce: Uint8Array, publicKey: Uint8Arra
   check("nonce", nonce, NONCE_BYTES);
   check("public key", publicKey, KEY_BYTES);
   check("secret key", secretKey, KEY_BYTES);
-  const out = Buffer.allocUnsafe(message.length + MAC_BYTES);
   try {
-    lib().crypto_box_easy(out, message, nonce, publicKey, secretKey);
+    return asBuffer(sodium.crypto_box_easy(message, nonce, publicKey, secretKey));
   } catch {
     return null;
   }
-  return out;
 }
 
 /** crypto_box_open_easy: the plaintext, or null if the box does not verify (or the key is low-order). */
@@ -137,9 +129,8 @@ export function boxOpen(sealed: Uint8Array, nonce: Uint8Array, publicKey: Uint8A
   check("public key", publicKey, KEY_BYTES);
   check("secret key", secretKey, KEY_BYTES);
   if (sealed.length < MAC_BYTES) return null;
-  const out = Buffer.allocUnsafe(sealed.length - MAC_BYTES);
   try {
-    return lib().crypto_box_open_easy(out, sealed, nonce, publicKey, secretKey) ? out : null;
+    return asBuffer(sodium.crypto_box_open_easy(sealed, nonce, publicKey, secretKey));
   } catch {
     return null;
   }
@@ -149,9 +140,7 @@ export function boxOpen(sealed: Uint8Array, nonce: Uint8Array, publicKey: Uint8A
 export function secretbox(message: Uint8Array, nonce: Uint8Array, key: Uint8Array): Buffer {
   check("nonce", nonce, NONCE_BYTES);
   check("key", key, KEY_BYTES);
-  const out = Buffer.allocUnsafe(message.length + MAC_BYTES);
-  lib().crypto_secretbox_easy(out, message, nonce, key);
-  return out;
+  return asBuffer(sodium.crypto_secretbox_easy(message, nonce, key));
 }
 
 /** crypto_secretbox_open_easy: the plaintext, or null if the box does not verify. */
@@ -159,8 +148,9 @@ export function secretboxOpen(sealed: Uint8Array, nonce: Uint8Array, key: Uint8A
   check("nonce", nonce, NONCE_BYTES);
   check("key", key, KEY_BYTES);
   if (sealed.length < MAC_BYTES) return null;
-  const out = Buffer.allocUnsafe(sealed.length - MAC_BYTES);
-  return lib().crypto_secretbox_open_easy(out, sealed, nonce, key) ? out : null;
+  try {
+    return asBuffer(sodium.crypto_secretbox_open_easy(sealed, nonce, key));
+  } catch {
+    return null;
+  }
 }
-
-const ZERO16 = new Uint8Array(16);

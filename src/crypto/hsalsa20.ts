@@ -3,8 +3,11 @@
  * core without the final feed-forward, returning words 0, 5, 10, 15, 6, 7, 8, 9.
  *
  * NaCl's crypto_box_beforenm is HSalsa20(key = X25519(sk, pk), input = 16 zero
- * bytes); the crypto package we use for the per-message work (sodium-native) has
- * no beforenm, so this one step lives here. It runs once per CURVE connection.
+ * bytes). src/crypto/box.ts no longer uses this (libsodium-wrappers has its own
+ * crypto_box_beforenm, and its standard build does not export HSalsa20); it stays
+ * as an independent reference: test/crypto/box.test.ts checks box.ts's beforenm
+ * against node:crypto's X25519 followed by this, and bench/crypto-candidates.ts
+ * uses it for candidates without a beforenm.
  */
 
 /** "expand 32-byte k" as four little-endian words. */

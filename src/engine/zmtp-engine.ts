@@ -1,10 +1,11 @@
 import type { Socket as NetSocket } from "node:net";
 import { WireError } from "../wire/errors.js";
 import { encodeGreeting, parseGreeting, GREETING_SIZE, type Greeting } from "../wire/greeting.js";
-import { FrameDecoder, FLAG_COMMAND, type FrameSink } from "../wire/frame-decoder.js";
+import { FrameDecoder, FLAG_COMMAND, FLAG_MORE, type FrameSink } from "../wire/frame-decoder.js";
 import { FrameBatch } from "../wire/frame-encoder.js";
 import { parseCommand, encodeCommandBody, encodeError, encodePing, encodePong, parsePing, getProperty, type Command } from "../wire/commands.js";
 import type { Mechanism } from "../mechanism/mechanism.js";
+import { parseHandshakeCommand } from "../mechanism/plain.js";
 import type { Pipe, PeerInfo } from "../pipe/pipe.js";
 import type { Message } from "../pipe/msg-queue.js";
 import type { MessageTracker } from "../pipe/tracker.js";
@@ -22,7 +23,8 @@ export type EngineEnd =
   | { kind: "closed" }
   | { kind: "error"; error: Error }
   | { kind: "protocol"; reason: string; message: string }
-  | { kind: "timeout"; message: string };
+  | { kind: "timeout"; message: string }
+  | { kind: "auth"; status: number };
 
 /** The session side of an engine: who gets the pipe, who hears about the end. */
 export interface EngineHost {
@@ -81,7 +83,15 @@ export class ZmtpEngine implements FrameSink {
       this.handshakeTimer = setTimeout(() => this.fail({ kind: "timeout", message: "handshake timed out" }), opts.handshakeInterval);
       this.handshakeTimer.unref();
     }
-    stream.write(encodeGreeting(mechanism.name, false));
+    mechanism.onReady = () => {
+      if (this.ended) return;
+      try {
+        this.advanceHandshake();
+      } catch (e) {
+        this.failWith(e);
+      }
+    };
+    stream.write(encodeGreeting(mechanism.name, mechanism.asServer === true));
   }
 
   get handshaked(): boolean {
@@ -104,10 +114,14 @@ export class ZmtpEngine implements FrameSink {
       }
       this.decoder.push(chunk);
     } catch (e) {
-      if (e instanceof WireError) this.fail({ kind: "protocol", reason: e.reason, message: e.message }, e.reason);
-      else this.fail({ kind: "error", error: e as Error });
+      this.failWith(e);
     }
   };
+
+  private failWith(e: unknown): void {
+    if (e instanceof WireError) this.fail({ kind: "protocol", reason: e.reason, message: e.message }, e.reason);
+    else this.fail({ kind: "error", error: e as Error });
+  }
 
   /** Accumulates the 64-byte greeting; returns what follows it. */
   private readGreeting(chunk: Buffer): Buffer {
@@ -128,6 +142,16 @@ export class ZmtpEngine implements FrameSink {
 
   onFrame(body: Buffer, more: boolean): void {
     if (!this.pipe) throw new WireError("ERR_ZMTP_UNEXPECTED_COMMAND", "message frame before the handshake completed");
+    if (this.decrypting) {
+      // CURVE: every frame arrives boxed in a MESSAGE; its real flags are inside.
+      const plain = this.mechanism.decodeMessage!(body);
+      if (plain.command) {
+        this.processTrafficCommand(parseCommand(plain.body));
+        return;
+      }
+      body = plain.body;
+      more = plain.more;
+    }
     this.messageSize += body.length;
     if (this.opts.maxMessageSize >= 0 && this.messageSize > this.opts.maxMessageSize) {
       throw new WireError("ERR_ZMTP_MESSAGE_TOO_LARGE", `message exceeds maxMessageSize (${this.opts.maxMessageSize})`);
@@ -163,19 +187,41 @@ export class ZmtpEngine implements FrameSink {
   };
 
   onCommand(body: Buffer): void {
-    const cmd = parseCommand(body);
     if (!this.pipe) {
-      this.mechanism.processCommand(cmd);
-      if (this.mechanism.status === "error") {
-        const why = this.mechanism.peerError ?? "handshake failed";
-        this.fail({ kind: "protocol", reason: "ERR_ZMTP_PEER_ERROR", message: `peer sent ERROR: ${why}` });
-        return;
-      }
-      this.sendHandshakeCommands();
-      if (this.mechanism.status === "ready") this.handshakeDone();
+      this.mechanism.processCommand(parseHandshakeCommand(body));
+      this.advanceHandshake();
       return;
     }
-    this.processTrafficCommand(cmd);
+    if (this.decrypting) {
+      this.onFrame(body, false);
+      return;
+    }
+    this.processTrafficCommand(parseCommand(body));
+  }
+
+  /** Sends what the mechanism has to say, then acts on where the handshake stands. */
+  private advanceHandshake(): void {
+    if (this.pipe) return;
+    const m = this.mechanism;
+    this.sendHandshakeCommands();
+    if (m.status === "ready") {
+      this.handshakeDone();
+      return;
+    }
+    if (m.status !== "error") return;
+    if (m.failure) {
+      this.fail({ kind: "protocol", reason: m.failure.reason, message: m.failure.message });
+    } else if (m.zapStatus !== undefined && m.zapStatus !== null) {
+      this.fail({ kind: "auth", status: m.zapStatus });
+    } else {
+      const why = m.peerError ?? "handshake failed";
+      this.fail({ kind: "protocol", reason: "ERR_ZMTP_PEER_ERROR", message: `peer sent ERROR: ${why}` });
+    }
+  }
+
+  /** True once a CURVE handshake is done: traffic is boxed both ways. */
+  private get decrypting(): boolean {
+    return this.pipe !== null && this.mechanism.decodeMessage !== undefined;
   }
 
   private processTrafficCommand(cmd: Command): void {
@@ -183,7 +229,7 @@ export class ZmtpEngine implements FrameSink {
       case "PING": {
         const ping = parsePing(cmd.data);
         this.peerTtl = ping.ttl * 100;
-        this.stream.write(encodePong(ping.context));
+        this.writeCommand(encodePong(ping.context), "PONG", ping.context);
         this.ensureHeartbeatTimer();
         return;
       }
@@ -206,6 +252,12 @@ export class ZmtpEngine implements FrameSink {
       default:
         return; // unknown commands are ignored, for peers newer than us
     }
+  }
+
+  /** A traffic command: as it is, or boxed for CURVE (`data` = what follows the name). */
+  private writeCommand(frame: Buffer, name: string, data: Buffer): void {
+    if (this.mechanism.encodeFrame) this.stream.write(this.mechanism.encodeFrame(FLAG_COMMAND, encodeCommandBody(name, data)));
+    else this.stream.write(frame);
   }
 
   private sendHandshakeCommands(): void {
@@ -252,10 +304,16 @@ export class ZmtpEngine implements FrameSink {
     if (!pipe || this.ended || this.writeBlocked) return;
     const out = pipe.outbound;
     const minor = this.peerZmtpMinor;
+    const boxed = this.mechanism.encodeFrame ? this.mechanism : null;
     let msg: Message | undefined;
     this.stream.cork();
     while ((msg = out.shift()) !== undefined) {
-      if (msg.subscription === true && minor >= 1 && msg.length === 1 && msg[0]!.length > 0) {
+      if (boxed) {
+        this.writeBoxed(boxed, msg, minor);
+        if (msg.tracker) this.trackers.push(msg.tracker);
+        if (this.writeBlocked) break;
+        continue;
+      } else if (msg.subscription === true && minor >= 1 && msg.length === 1 && msg[0]!.length > 0) {
         const frame = msg[0]!;
         const topic = frame.subarray(1);
         this.batch.append(encodeCommandBody(frame[0] === SUB_BYTE ? "SUBSCRIBE" : "CANCEL", topic), FLAG_COMMAND);
@@ -268,9 +326,32 @@ export class ZmtpEngine implements FrameSink {
       }
     }
     if (this.batch.byteLength > 0) this.writeBatch();
+    if (this.trackers.length > 0) {
+      // Boxed (CURVE) writes: an empty write's callback says the earlier ones are done.
+      const done = this.trackers;
+      this.trackers = [];
+      this.stream.write(EMPTY, () => {
+        for (const t of done) t.release();
+      });
+    }
     this.stream.uncork();
     if (this.lingerDone && out.length === 0 && !this.writeBlocked) this.finishLinger();
   };
+
+  /** CURVE: each frame goes in its own MESSAGE box (commands too). */
+  private writeBoxed(m: Mechanism, msg: Message, minor: number): void {
+    if (msg.subscription === true && minor >= 1 && msg.length === 1 && msg[0]!.length > 0) {
+      const frame = msg[0]!;
+      const body = encodeCommandBody(frame[0] === SUB_BYTE ? "SUBSCRIBE" : "CANCEL", frame.subarray(1));
+      this.stream.write(m.encodeFrame!(FLAG_COMMAND, body));
+      return;
+    }
+    const last = msg.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const written = this.stream.write(m.encodeFrame!(i < last ? FLAG_MORE : 0, msg[i]!));
+      if (!written) this.writeBlocked = true;
+    }
+  }
 
   private writeBatch(): boolean {
     let ok = true;
@@ -310,7 +391,9 @@ export class ZmtpEngine implements FrameSink {
       return;
     }
     if (this.opts.heartbeatInterval > 0) {
-      this.stream.write(encodePing(Math.min(0xffff, Math.floor(this.opts.heartbeatTimeToLive / 100))));
+      const ttl = Math.max(0, Math.min(0xffff, Math.floor(this.opts.heartbeatTimeToLive / 100)));
+      const frame = encodePing(ttl);
+      this.writeCommand(frame, "PING", frame.subarray(2 + 5));
     }
   };
 
@@ -371,6 +454,7 @@ export class ZmtpEngine implements FrameSink {
     this.ended = true;
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.mechanism.close?.();
     this.stream.off("data", this.onData);
     this.stream.off("drain", this.onDrain);
     this.stream.on("error", () => {}); // late errors on a stream we have given up

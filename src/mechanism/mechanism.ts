@@ -28,4 +28,18 @@ export interface Mechanism {
   readonly peerMetadata: Map<string, Buffer>;
   /** The reason text of an ERROR command the peer sent, if any. */
   readonly peerError: string | null;
+  /** True on the side that sends as-server in the greeting (PLAIN and CURVE servers). */
+  readonly asServer?: boolean;
+  /** Set by the engine: an asynchronous step (a ZAP answer) may have moved the handshake on. */
+  onReady?: (() => void) | undefined;
+  /** 300, 400 or 500 when authentication refused the peer (server: ZAP said so; client: the server's ERROR said so). */
+  readonly zapStatus?: number | null;
+  /** A protocol fault found asynchronously (a malformed ZAP reply ...). */
+  readonly failure?: { reason: string; message: string } | null;
+  /** Forget the connection: a late asynchronous answer is ignored. */
+  close?(): void;
+  /** CURVE: the MESSAGE frame that carries one frame (flags: FLAG_MORE, FLAG_COMMAND). */
+  encodeFrame?(flags: number, body: Uint8Array): Buffer;
+  /** CURVE: opens a MESSAGE (whole frame body, name included). */
+  decodeMessage?(body: Buffer): { more: boolean; command: boolean; body: Buffer };
 }

@@ -113,7 +113,12 @@ export abstract class ZapServerBase {
     }
     answer.then(
       (reply) => this.zapAnswered(reply, accept),
-      (e: unknown) => this.zapAnswered(new WireError("ERR_ZAP_UNSPECIFIED", `ZAP handler failed: ${(e as Error)?.message ?? String(e)}`), accept),
+      (e: unknown) =>
+        this.zapAnswered(
+          // A malformed reply keeps its ERR_ZAP_* reason (bad version, request id, metadata ...).
+          e instanceof WireError ? e : new WireError("ERR_ZAP_UNSPECIFIED", `ZAP handler failed: ${(e as Error)?.message ?? String(e)}`),
+          accept,
+        ),
     );
   }
 

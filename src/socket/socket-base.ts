@@ -4,6 +4,9 @@ import { Deque } from "../pipe/deque.js";
 import { createPipe, updatePipeHwm, type Pipe, type PeerInfo } from "../pipe/pipe.js";
 import type { Message } from "../pipe/msg-queue.js";
 import { NullMechanism } from "../mechanism/null.js";
+import { PlainClientMechanism, PlainServerMechanism, type ZapRequest } from "../mechanism/plain.js";
+import { CurveClientMechanism, CurveServerMechanism } from "../mechanism/curve.js";
+import { zapClientFor } from "./zap-client.js";
 import type { Mechanism } from "../mechanism/mechanism.js";
 import { socketTypeNames } from "../mechanism/socket-types.js";
 import { strategies, type Strategy } from "./strategy.js";
@@ -16,7 +19,7 @@ import type { InprocSocket } from "../transport/inproc.js";
 import { Observer } from "../monitor/observer.js";
 import type { Event } from "../monitor/events.js";
 import { protocolErrorFor } from "../transport/end-events.js";
-import { defaultOptionValues, socketOptions, type OptionValues } from "./options.js";
+import { defaultOptionValues, socketOptions, securityOf, type OptionValues } from "./options.js";
 import { toMessage, toFrame } from "../util/to-frame.js";
 import { MessageTracker } from "../pipe/tracker.js";
 import { Frame, toFrames } from "./frame.js";
@@ -133,6 +136,7 @@ export class Socket implements SessionOwner, InprocSocket {
       this._options.lastEndpoint = address;
       return;
     }
+    this.createMechanism(true).close?.(); // incomplete security options: EINVAL now, not at accept time
     const listener = new NetListener(this, ep, this.acceptHandler());
     this._bindBusy = true;
     try {
@@ -170,6 +174,7 @@ export class Socket implements SessionOwner, InprocSocket {
       this._connected.set(address, { kind: "inproc", name: ep.name });
       return;
     }
+    this.createMechanism(false).close?.(); // incomplete security options: EINVAL now, not at connect time
     const connecter = new NetConnecter(this, ep, this.connectHandler());
     if (options.routingId !== undefined) connecter.routingId = toFrame(options.routingId);
     this._connected.set(address, { kind: "net", connecter });
@@ -358,8 +363,33 @@ export class Socket implements SessionOwner, InprocSocket {
     };
   }
 
-  createMechanism(accepted: boolean): Mechanism {
-    return new NullMechanism({ socketType: this.socketTypeName, routingId: this.routingIdentity(), accepted });
+  /**
+   * NULL, PLAIN or CURVE, client or server, from the security options (as libzmq picks
+   * them). Servers ask the ZAP handler of this socket's Context, if one is bound.
+   */
+  createMechanism(accepted: boolean, peerAddress = ""): Mechanism {
+    const o = this._options;
+    const base = { socketType: this.socketTypeName, routingId: this.routingIdentity(), accepted };
+    const { mechanism, asServer } = securityOf(o);
+    const zap = (request: ZapRequest) =>
+      zapClientFor(this.context).request({
+        domain: o.zapDomain ? toFrame(o.zapDomain).toString() : "",
+        address: peerAddress,
+        identity: this.routingIdentity() ?? Buffer.alloc(0),
+        mechanism: request.mechanism,
+        credentials: request.credentials,
+      });
+    if (mechanism === "curve") {
+      if (asServer) return new CurveServerMechanism(base, { secretKey: o.curveSecretKey as Buffer }, zap);
+      return new CurveClientMechanism(base, {
+        publicKey: o.curvePublicKey as Buffer, secretKey: o.curveSecretKey as Buffer, serverKey: o.curveServerKey as Buffer,
+      });
+    }
+    if (mechanism === "plain") {
+      if (asServer) return new PlainServerMechanism(base, zap);
+      return new PlainClientMechanism(base, (o.plainUsername as Buffer | null) ?? "", (o.plainPassword as Buffer | null) ?? "");
+    }
+    return new NullMechanism(base);
   }
 
   createPipe(endpoint: string): Pipe {

@@ -62,7 +62,7 @@ class ZapClient {
 
   private ensureDealer(): Socket {
     if (this.dealer && !this.dealer.closed) return this.dealer;
-    const dealer = new Socket(5, { context: this.context, linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+    const dealer = new Socket(5, { context: this.context, linger: 0 });
     dealer.connect(ZAP_ENDPOINT);
     dealer._activity = (kind) => {
       if (kind !== "readable") return;

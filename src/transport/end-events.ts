@@ -1,5 +1,5 @@
 import type { EngineEnd } from "../engine/zmtp-engine.js";
-import { errnoError, protocolError, type Event, type ProtoErrorCode } from "../monitor/events.js";
+import { authError, errnoError, protocolError, type Event, type ProtoErrorCode } from "../monitor/events.js";
 
 /**
  * The protocol error of an event. libzmq's codes get zeromq.js's exact error; our own
@@ -13,6 +13,8 @@ export function protocolErrorFor(reason: string, detail: string): Error {
 }
 
 const LIBZMQ_CODES = new Set<string>([
+  "ERR_ZAP_UNSPECIFIED", "ERR_ZAP_MALFORMED_REPLY", "ERR_ZAP_BAD_REQUEST_ID", "ERR_ZAP_BAD_VERSION",
+  "ERR_ZAP_INVALID_STATUS_CODE", "ERR_ZAP_INVALID_METADATA",
   "ERR_ZMTP_UNSPECIFIED", "ERR_ZMTP_UNEXPECTED_COMMAND", "ERR_ZMTP_INVALID_SEQUENCE", "ERR_ZMTP_KEY_EXCHANGE",
   "ERR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED", "ERR_ZMTP_MALFORMED_COMMAND_MESSAGE", "ERR_ZMTP_MALFORMED_COMMAND_HELLO",
   "ERR_ZMTP_MALFORMED_COMMAND_INITIATE", "ERR_ZMTP_MALFORMED_COMMAND_ERROR", "ERR_ZMTP_MALFORMED_COMMAND_READY",
@@ -25,6 +27,9 @@ export function engineEndEvent(end: EngineEnd, handshaked: boolean, address: str
   if (handshaked) return { type: "disconnect", address };
   if (end.kind === "protocol") {
     return { type: "handshake:error:protocol", address, error: protocolErrorFor(end.reason, end.message) } as Event;
+  }
+  if (end.kind === "auth") {
+    return { type: "handshake:error:auth", address, error: authError(end.status) } as Event;
   }
   if (end.kind === "timeout") {
     return { type: "handshake:error:other", address, error: errnoError("ETIMEDOUT", end.message) } as Event;

@@ -125,7 +125,8 @@ export class NetConnecter implements EngineHost {
     }
     // A protocol error is the peer's fault and will not mend itself by redialing:
     // libzmq ends the session, and so do we (RFC 37: no retry with the same credentials).
-    if (end.kind === "protocol") {
+    // ZAP refused us (400, 500): RFC 26/37 say not to retry with the same credentials. 300 is temporary.
+    if (end.kind === "protocol" || (end.kind === "auth" && end.status !== 300)) {
       // The pipe goes too, so that nothing more is routed (or lingered) to this peer.
       this.stopped = true;
       if (this.lingering) this.finishStop();

@@ -92,7 +92,7 @@ export class NetListener {
         if (ev) this.owner.emit(ev);
       },
     };
-    const engine = new ZmtpEngine(stream, this.owner.createMechanism(true), this.owner.engineOptions(), host, this.address);
+    const engine = new ZmtpEngine(stream, this.owner.createMechanism(true, stream.remoteAddress ?? ""), this.owner.engineOptions(), host, this.address);
     this.engines.add(engine);
   }
 

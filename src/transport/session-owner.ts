@@ -15,7 +15,8 @@ export interface SessionOwner {
   /** Reads an option by its public name. */
   option<T>(name: string): T;
   engineOptions(): EngineOptions;
-  createMechanism(accepted: boolean): Mechanism;
+  /** The security mechanism for a new connection; `peerAddress` is what ZAP is told. */
+  createMechanism(accepted: boolean, peerAddress?: string): Mechanism;
   /** A new pipe owned by the socket, with its high-water marks. */
   createPipe(endpoint: string): Pipe;
   /** The pipe joins the socket's routing. */
