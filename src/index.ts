@@ -14,7 +14,8 @@ import { zmqError } from "./errors.js";
 export { Context, context, Socket, Pair, Publisher, Subscriber, Request, Reply, Dealer, Router, Pull, Push, XPublisher, XSubscriber, Stream };
 export { Observer } from "./monitor/observer.js";
 export type { Event, EventType, EventOfType } from "./monitor/events.js";
-export { curveKeyPair } from "./crypto/keys.js";
+export { curveKeyPair, publicKeyFromSecret } from "./crypto/keys.js";
+export { z85Encode, z85Decode } from "./crypto/z85.js";
 export * from "./constants.js";
 export * from "./devices/index.js";
 export {
@@ -33,13 +34,13 @@ export type { RandomPortOptions };
 /** The libzmq version whose behaviour we match. */
 export const version = "4.3.5";
 
-/** What this build can do, truthfully: no CURVE mechanism yet, no multicast, no draft types. */
+/** What this build can do, truthfully: NULL, PLAIN and CURVE; no multicast, no draft types yet. */
 export const capability: Readonly<Record<string, boolean>> = Object.freeze({
   ipc: true,
   pgm: false,
   tipc: false,
   norm: false,
-  curve: false,
+  curve: true,
   gssapi: false,
   draft: false,
 });
