@@ -389,7 +389,9 @@ export class Socket implements SessionOwner, InprocSocket {
       if (asServer) return new PlainServerMechanism(base, zap);
       return new PlainClientMechanism(base, (o.plainUsername as Buffer | null) ?? "", (o.plainPassword as Buffer | null) ?? "");
     }
-    return new NullMechanism(base);
+    // NULL asks ZAP only when the socket names a ZAP domain (libzmq 4.3).
+    const domain = o.zapDomain;
+    return new NullMechanism(base, domain !== null && domain !== undefined && toFrame(domain).length > 0 ? zap : undefined);
   }
 
   createPipe(endpoint: string): Pipe {

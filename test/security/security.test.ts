@@ -190,3 +190,41 @@ describe("PLAIN and ZAP", () => {
     }
   });
 });
+
+describe("NULL and ZAP", () => {
+  test("with zapDomain set, a NULL peer is put to ZAP (mechanism NULL) and refused with 400", async () => {
+    const { handler, requests } = await zapHandler(() => ({ status: "400" }));
+    const pull = new zmq.Pull({ zapDomain: "global", receiveTimeout: 200 });
+    const push = new zmq.Push();
+    try {
+      await pull.bind("tcp://127.0.0.1:*");
+      const refused = firstEvent<{ error: { status: number } }>(pull, "handshake:error:auth");
+      push.connect(pull.lastEndpoint!);
+      void push.send("x").catch(() => {});
+      assert.equal((await within(refused, T, "auth event")).error.status, 400);
+      assert.deepEqual(requests, [["1.0", "global", "NULL"]]);
+      await assert.rejects(pull.receive(), { code: "EAGAIN" });
+    } finally {
+      pull.close();
+      push.close();
+      handler.close();
+    }
+  });
+
+  test("without zapDomain, NULL never asks ZAP", async () => {
+    const { handler, requests } = await zapHandler(() => ({ status: "400" }));
+    const pull = new zmq.Pull();
+    const push = new zmq.Push();
+    try {
+      await pull.bind("tcp://127.0.0.1:*");
+      push.connect(pull.lastEndpoint!);
+      await push.send("x");
+      assert.deepEqual(str(await within(pull.receive(), T, "message")), ["x"]);
+      assert.equal(requests.length, 0);
+    } finally {
+      pull.close();
+      push.close();
+      handler.close();
+    }
+  });
+});
