@@ -10,9 +10,9 @@
  * XSalsa20-Poly1305 under the precomputed key) on 16 B, 1 KiB and 64 KiB messages.
  * Every candidate's output is checked byte for byte against the first one's.
  *
- * Install the candidates first (without saving them; sodium-native, the one chosen,
- * is a dependency already):
- *   npm install --no-save tweetnacl @noble/ciphers @noble/curves libsodium-wrappers sodium-javascript
+ * Install the candidates first (without saving them; libsodium-wrappers, the one
+ * chosen since no native addon is allowed, is a dependency already):
+ *   npm install --no-save tweetnacl @noble/ciphers @noble/curves sodium-native sodium-javascript
  *
  * Figures (node 20.20, x64, 2 cores; ops/s, seal = crypto_box_easy_afternm):
  *

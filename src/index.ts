@@ -18,6 +18,8 @@ export { curveKeyPair, publicKeyFromSecret } from "./crypto/keys.js";
 export { z85Encode, z85Decode } from "./crypto/z85.js";
 export * from "./constants.js";
 export * from "./devices/index.js";
+export { Authenticator, CURVE_ALLOW_ANY, createCertificates, loadCertificate, loadCertificates } from "./auth/index.js";
+export type { AuthenticatorOptions, AuthLogger, CurveCallback, Certificate, CreatedCertificates, LoadCertificatesOptions } from "./auth/index.js";
 export {
   sendArray, receiveArray, encodeArray, decodeArray, parseDType, dtypeOf, arrayTypeFor, isTypedArray, dtypeNames, hostByteOrder,
 } from "./arrays/index.js";
