@@ -298,11 +298,11 @@ describe("socket surface", () => {
     const b = new zmq.Pair();
     try {
       await link(a, b, "inproc");
-      const arr = new Float64Array([1.5, 2.5, 3.5]);
+      const arr = Float64Array.from({ length: 64 }, (_, i) => i + 0.5); // 512 bytes: above the 128-byte copy threshold
       await b.send(arr);
       const [frame] = await within(a.receive(), T, "array");
       assert.equal(frame!.buffer, arr.buffer);
-      assert.deepEqual(new Float64Array(frame!.buffer, frame!.byteOffset, 3), arr);
+      assert.deepEqual(new Float64Array(frame!.buffer, frame!.byteOffset, 64), arr);
     } finally {
       a.close();
       b.close();

@@ -69,8 +69,14 @@ export class RawEngine {
     done();
   }
 
-  close(): void {
-    this.stream.destroy();
+  close(flushAccepted = false): void {
+    if (flushAccepted) {
+      this.flush();
+      this.stream.end();
+      setTimeout(() => this.stream.destroy(), 1000).unref();
+    } else {
+      this.stream.destroy();
+    }
     this.end();
   }
 

@@ -420,9 +420,20 @@ export class ZmtpEngine implements FrameSink {
   }
 
   /** Closes now, dropping anything unsent. */
-  close(): void {
+  /**
+   * Closes now. With `flushAccepted` (linger 0), messages send() already accepted are
+   * first written out and the stream ends gracefully — zeromq.js delivers them too,
+   * since libzmq's I/O thread has usually taken them by then; otherwise unsent ones go.
+   */
+  close(flushAccepted = false): void {
     if (this.ended) return;
-    this.stream.destroy();
+    if (flushAccepted && this.pipe && !this.writeBlocked) {
+      this.flush();
+      this.stream.end();
+      setTimeout(() => this.stream.destroy(), 1000).unref();
+    } else {
+      this.stream.destroy();
+    }
     this.teardown({ kind: "closed" }, false);
   }
 

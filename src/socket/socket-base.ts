@@ -53,6 +53,7 @@ type Bound = { kind: "net"; listener: NetListener; aliases: string[] } | { kind:
 type Connected = { kind: "net"; connecter: NetConnecter } | { kind: "inproc"; name: string };
 
 const RESOLVED = Promise.resolve();
+const ZERO_KEY = Buffer.alloc(32);
 
 /**
  * What every socket type shares: endpoints, pipes, options, events, and the
@@ -126,43 +127,54 @@ export class Socket implements SessionOwner, InprocSocket {
     return !this._closed && this._strategy.hasOut();
   }
 
-  async bind(address: string): Promise<void> {
-    this.assertOpen();
-    if (this._bindBusy) throw zmqError("EBUSY", "Socket is blocked by a bind or unbind operation");
-    const ep = parseEndpoint(address, true);
-    if (ep.protocol === "inproc") {
-      this.context.inproc.bind(ep.name, this, address);
-      this._bound.set(address, { kind: "inproc", name: ep.name });
-      this._options.lastEndpoint = address;
-      return;
-    }
-    this.createMechanism(true).close?.(); // incomplete security options: EINVAL now, not at accept time
-    const listener = new NetListener(this, ep, this.acceptHandler());
-    this._bindBusy = true;
-    try {
+  /**
+   * Binds, asynchronously as in zeromq.js: while a bind or unbind is in progress a
+   * second one fails with EBUSY, and close() waits for it.
+   */
+  bind(address: string): Promise<void> {
+    return this.endpointOperation(async () => {
+      const ep = parseEndpoint(address, true);
+      if (ep.protocol === "inproc") {
+        this.context.inproc.bind(ep.name, this, address);
+        this._bound.set(address, { kind: "inproc", name: ep.name });
+        this._options.lastEndpoint = address;
+        return;
+      }
+      const listener = new NetListener(this, ep, this.acceptHandler());
       const resolved = await listener.listen();
       const entry: Bound = { kind: "net", listener, aliases: [resolved, address, ep.address] };
       for (const a of entry.aliases) this._bound.set(a, entry);
       this._options.lastEndpoint = resolved;
+    });
+  }
+
+  unbind(address: string): Promise<void> {
+    return this.endpointOperation(async () => {
+      parseEndpoint(address, true);
+      const entry = this._bound.get(address);
+      if (!entry) throw zmqError("ENOENT", "No such endpoint", address);
+      if (entry.kind === "inproc") {
+        this._bound.delete(address);
+        this.context.inproc.unbind(entry.name, this);
+        return;
+      }
+      for (const a of entry.aliases) this._bound.delete(a);
+      entry.listener.close(0);
+    });
+  }
+
+  /** Runs a bind/unbind holding the socket busy for at least one turn of the loop. */
+  private async endpointOperation(work: () => Promise<void>): Promise<void> {
+    this.assertOpen();
+    if (this._bindBusy) throw zmqError("EBUSY", "Socket is blocked by a bind or unbind operation");
+    this._bindBusy = true;
+    try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await work();
     } finally {
       this._bindBusy = false;
       if (this._closeDeferred) this.close();
     }
-  }
-
-  async unbind(address: string): Promise<void> {
-    this.assertOpen();
-    if (this._bindBusy) throw zmqError("EBUSY", "Socket is blocked by a bind or unbind operation");
-    parseEndpoint(address, true);
-    const entry = this._bound.get(address);
-    if (!entry) throw zmqError("ENOENT", "No such endpoint", address);
-    if (entry.kind === "inproc") {
-      this._bound.delete(address);
-      this.context.inproc.unbind(entry.name, this);
-      return;
-    }
-    for (const a of entry.aliases) this._bound.delete(a);
-    entry.listener.close(0);
   }
 
   connect(address: string, options: { routingId?: string | Buffer } = {}): void {
@@ -174,7 +186,6 @@ export class Socket implements SessionOwner, InprocSocket {
       this._connected.set(address, { kind: "inproc", name: ep.name });
       return;
     }
-    this.createMechanism(false).close?.(); // incomplete security options: EINVAL now, not at connect time
     const connecter = new NetConnecter(this, ep, this.connectHandler());
     if (options.routingId !== undefined) connecter.routingId = toFrame(options.routingId);
     this._connected.set(address, { kind: "net", connecter });
@@ -380,9 +391,11 @@ export class Socket implements SessionOwner, InprocSocket {
         credentials: request.credentials,
       });
     if (mechanism === "curve") {
-      if (asServer) return new CurveServerMechanism(base, { secretKey: o.curveSecretKey as Buffer }, zap);
+      // An unset key is 32 zero bytes, as in libzmq: the handshake then fails on the wire, not here.
+      const key = (k: unknown) => (k as Buffer | null) ?? ZERO_KEY;
+      if (asServer) return new CurveServerMechanism(base, { secretKey: key(o.curveSecretKey) }, zap);
       return new CurveClientMechanism(base, {
-        publicKey: o.curvePublicKey as Buffer, secretKey: o.curveSecretKey as Buffer, serverKey: o.curveServerKey as Buffer,
+        publicKey: key(o.curvePublicKey), secretKey: key(o.curveSecretKey), serverKey: key(o.curveServerKey),
       });
     }
     if (mechanism === "plain") {

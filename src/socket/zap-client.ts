@@ -73,26 +73,22 @@ class ZapClient {
     return dealer;
   }
 
+  /** Checks a reply in libzmq's order: shape, delimiter, version, request id, status, metadata. */
   private answer(frames: Buffer[]): void {
-    // [empty, version, request id, status code, status text, user id, metadata]
-    const id = frames[2]?.toString() ?? "";
-    const waiter = this.waiting.get(id);
-    if (!waiter) {
-      // A reply we cannot match: fail every waiting handshake, as libzmq treats the pipe as broken.
-      const err = new WireError("ERR_ZAP_BAD_REQUEST_ID", "ZAP reply with an unknown request id");
+    const fail = (reason: string, message: string) => {
+      // A reply we cannot trust ends every waiting handshake, as libzmq treats the ZAP pipe as broken.
+      const err = new WireError(reason, message);
       for (const w of this.waiting.values()) w.reject(err);
       this.waiting.clear();
-      return;
-    }
-    this.waiting.delete(id);
+    };
     if (frames.length !== 7 || frames[0]!.length !== 0) {
-      waiter.reject(new WireError("ERR_ZAP_MALFORMED_REPLY", "ZAP reply must have 7 frames after the delimiter"));
-      return;
+      return fail("ERR_ZAP_MALFORMED_REPLY", "ZAP reply must be 7 frames after an empty delimiter");
     }
-    if (frames[1]!.toString() !== "1.0") {
-      waiter.reject(new WireError("ERR_ZAP_BAD_VERSION", "ZAP reply version is not 1.0"));
-      return;
-    }
+    if (frames[1]!.toString() !== "1.0") return fail("ERR_ZAP_BAD_VERSION", "ZAP reply version is not 1.0");
+    const id = frames[2]!.toString();
+    const waiter = this.waiting.get(id);
+    if (!waiter) return fail("ERR_ZAP_BAD_REQUEST_ID", "ZAP reply with an unknown request id");
+    this.waiting.delete(id);
     const status = frames[3]!.toString();
     if (!/^[2-5]00$/.test(status)) {
       waiter.reject(new WireError("ERR_ZAP_INVALID_STATUS_CODE", `ZAP status ${JSON.stringify(status)}`));

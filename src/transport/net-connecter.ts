@@ -4,10 +4,10 @@ import type { Pipe, PeerInfo } from "../pipe/pipe.js";
 import type { Endpoint } from "./endpoint.js";
 import type { SessionOwner } from "./session-owner.js";
 import { engineEndEvent } from "./end-events.js";
-import { lingerAll } from "./net-listener.js";
+import { lingerAll, type Closable } from "./net-listener.js";
 
 /** A connection factory for connected streams; STREAM sockets swap in a raw engine. */
-export type ConnectHandler = (stream: NetSocket, connecter: NetConnecter) => { close(): void; linger(done: () => void): void };
+export type ConnectHandler = (stream: NetSocket, connecter: NetConnecter) => Closable;
 
 /**
  * A connected tcp or ipc endpoint: dials, redials with back-off, and keeps one pipe
@@ -19,7 +19,7 @@ export class NetConnecter implements EngineHost {
   pipe: Pipe | null = null;
   /** A routing id the user chose for this peer (ROUTER/STREAM `connect(addr, {routingId})`). */
   routingId: Buffer | null = null;
-  private conn: { close(): void; linger(done: () => void): void } | null = null;
+  private conn: Closable | null = null;
   private stream: NetSocket | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private interval: number;
@@ -173,7 +173,7 @@ export class NetConnecter implements EngineHost {
         const conn = this.conn;
         lingerAll([conn], lingerMs, () => this.finishStop());
       } else {
-        this.finishStop();
+        this.finishStop(true);
       }
       return;
     }
@@ -182,7 +182,7 @@ export class NetConnecter implements EngineHost {
     if (this.conn instanceof ZmtpEngine && this.conn.handshaked) this.lingerOn(this.conn);
   }
 
-  private finishStop(): void {
+  private finishStop(flushAccepted = false): void {
     const lingering = this.lingering;
     this.lingering = null;
     this.stopped = true;
@@ -193,7 +193,7 @@ export class NetConnecter implements EngineHost {
     this.stream = null;
     const conn = this.conn;
     this.conn = null;
-    conn?.close();
+    conn?.close(flushAccepted);
     const pipe = this.pipe;
     this.pipe = null;
     pipe?.terminate();

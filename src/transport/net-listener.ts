@@ -19,7 +19,7 @@ export class NetListener {
   private server: Server | null = null;
   /** The endpoint as libzmq reports it once bound (port resolved). */
   address = "";
-  private readonly engines = new Set<{ close(): void; linger(done: () => void): void }>();
+  private readonly engines = new Set<Closable>();
 
   constructor(
     private readonly owner: SessionOwner,
@@ -97,7 +97,7 @@ export class NetListener {
   }
 
   /** Tracks a connection made by a custom accept handler, so that close() ends it. */
-  track(conn: { close(): void; linger(done: () => void): void }): () => void {
+  track(conn: Closable): () => void {
     this.engines.add(conn);
     return () => this.engines.delete(conn);
   }
@@ -117,9 +117,16 @@ export class NetListener {
 }
 
 /** Lets each connection flush within `lingerMs` (-1: as long as it takes; 0: not at all). */
-export function lingerAll(conns: { close(): void; linger(done: () => void): void }[], lingerMs: number, done?: () => void): void {
+/** A connection as the endpoints see it. */
+export interface Closable {
+  /** Closes now; `flushAccepted` writes out what send() had accepted first (linger 0). */
+  close(flushAccepted?: boolean): void;
+  linger(done: () => void): void;
+}
+
+export function lingerAll(conns: Closable[], lingerMs: number, done?: () => void): void {
   if (conns.length === 0 || lingerMs === 0) {
-    for (const c of conns) c.close();
+    for (const c of conns) c.close(true);
     done?.();
     return;
   }

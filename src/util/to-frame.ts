@@ -5,6 +5,12 @@ export type MessageLike =
   | ArrayBufferView | ArrayBuffer | SharedArrayBuffer | string | number | boolean | null | undefined | object;
 
 const EMPTY = Buffer.alloc(0);
+/**
+ * zeromq.js copies frames of up to 128 bytes at send() and references larger ones. We
+ * do the same: a small buffer may be reused as soon as send() returns (it costs a few
+ * bytes to copy), a large one travels without a copy.
+ */
+export const COPY_THRESHOLD = 128;
 
 /**
  * Turns one frame into a Buffer. Binary data is wrapped, never copied: a TypedArray
@@ -12,10 +18,13 @@ const EMPTY = Buffer.alloc(0);
  * through String(), as zeromq.js does.
  */
 export function toFrame(value: unknown): Buffer {
-  if (Buffer.isBuffer(value)) return value;
+  if (Buffer.isBuffer(value)) return value.length <= COPY_THRESHOLD && value.length > 0 ? Buffer.from(value) : value;
   if (typeof value === "string") return Buffer.from(value, "utf8");
   if (value === null || value === undefined) return EMPTY;
-  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (ArrayBuffer.isView(value)) {
+    const view = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    return view.length <= COPY_THRESHOLD ? Buffer.from(view) : view;
+  }
   if (value instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer)) {
     return Buffer.from(value as ArrayBuffer);
   }
