@@ -5,9 +5,10 @@
  * this module, so the package underneath can be swapped by rewriting this file.
  *
  * Underneath: libsodium-wrappers, libsodium compiled to WebAssembly (no native
- * addon, so it installs wherever npm does). Its WASM instance is set up once, by the
- * top-level await below, when this module is first imported; every function here is
- * synchronous after that. crypto_box_beforenm is libsodium's own (X25519 then
+ * addon, so it installs wherever npm does). Its WASM instance takes a while (~0.2 s) to
+ * set up, so it is loaded on demand: loadCrypto() before the first CURVE handshake
+ * (sockets do this when CURVE is configured); every function here is synchronous
+ * after that and throws if called before. crypto_box_beforenm is libsodium's own (X25519 then
  * HSalsa20), and crypto_box_afternm is crypto_secretbox under that key, exactly as
  * NaCl defines it.
  *
@@ -21,10 +22,26 @@
  * by throwing, which is turned into null / false here; sizes are checked before the
  * call, so a wrong size is a RangeError of ours and never reaches libsodium.
  */
-import { randomBytes as nodeRandomBytes } from "node:crypto";
-import sodium from "libsodium-wrappers";
+import { randomBytes as nodeRandomBytes, createPrivateKey, createPublicKey } from "node:crypto";
 
-await sodium.ready;
+type Sodium = (typeof import("libsodium-wrappers"))["default"];
+let sodium: Sodium = null as unknown as Sodium;
+let loading: Promise<void> | null = null;
+
+/** Loads libsodium once; resolves when the functions below may be called. */
+export function loadCrypto(): Promise<void> {
+  loading ??= import("libsodium-wrappers").then(async (mod) => {
+    const lib = (mod.default ?? mod) as Sodium;
+    await lib.ready;
+    sodium = lib;
+  });
+  return loading;
+}
+
+/** True once loadCrypto() has finished. */
+export function cryptoLoaded(): boolean {
+  return sodium !== null;
+}
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 24;
@@ -47,8 +64,14 @@ export function randomBytes(size: number): Buffer {
 /** X25519 public key of a secret key (crypto_scalarmult_base). */
 export function scalarmultBase(secretKey: Uint8Array): Buffer {
   check("secret key", secretKey, KEY_BYTES);
-  return asBuffer(sodium.crypto_scalarmult_base(secretKey));
+  // Node's own X25519, so that deriving a public key needs no libsodium.
+  const der = Buffer.concat([X25519_PKCS8_PREFIX, secretKey]);
+  const pub = createPublicKey(createPrivateKey({ key: der, format: "der", type: "pkcs8" }));
+  return Buffer.from(pub.export({ format: "jwk" }).x!, "base64url");
 }
+
+/** PKCS#8 DER header of a raw X25519 private key (RFC 8410). */
+const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
 
 /** A fresh X25519 key pair (crypto_box_keypair). */
 export function boxKeyPair(): { publicKey: Buffer; secretKey: Buffer } {

@@ -7,6 +7,7 @@ import { NullMechanism } from "../mechanism/null.js";
 import { PlainClientMechanism, PlainServerMechanism, type ZapRequest } from "../mechanism/plain.js";
 import { CurveClientMechanism, CurveServerMechanism } from "../mechanism/curve.js";
 import { zapClientFor } from "./zap-client.js";
+import { cryptoLoaded, loadCrypto } from "../crypto/box.js";
 import type { Mechanism } from "../mechanism/mechanism.js";
 import { socketTypeNames } from "../mechanism/socket-types.js";
 import { strategies, type Strategy } from "./strategy.js";
@@ -140,6 +141,7 @@ export class Socket implements SessionOwner, InprocSocket {
         this._options.lastEndpoint = address;
         return;
       }
+      await this.mechanismReady();
       const listener = new NetListener(this, ep, this.acceptHandler());
       const resolved = await listener.listen();
       const entry: Bound = { kind: "net", listener, aliases: [resolved, address, ep.address] };
@@ -186,6 +188,7 @@ export class Socket implements SessionOwner, InprocSocket {
       this._connected.set(address, { kind: "inproc", name: ep.name });
       return;
     }
+    void this.mechanismReady()?.catch(() => {}); // start loading CURVE's crypto while we dial
     const connecter = new NetConnecter(this, ep, this.connectHandler());
     if (options.routingId !== undefined) connecter.routingId = toFrame(options.routingId);
     this._connected.set(address, { kind: "net", connecter });
@@ -405,6 +408,10 @@ export class Socket implements SessionOwner, InprocSocket {
     // NULL asks ZAP only when the socket names a ZAP domain (libzmq 4.3).
     const domain = o.zapDomain;
     return new NullMechanism(base, domain !== null && domain !== undefined && toFrame(domain).length > 0 ? zap : undefined);
+  }
+
+  mechanismReady(): Promise<void> | null {
+    return securityOf(this._options).mechanism === "curve" && !cryptoLoaded() ? loadCrypto() : null;
   }
 
   createPipe(endpoint: string): Pipe {

@@ -92,7 +92,16 @@ export class NetConnecter implements EngineHost {
         this.conn = this.onConnect(stream, this);
         return;
       }
-      this.conn = new ZmtpEngine(stream, this.owner.createMechanism(false), this.owner.engineOptions(), this, ep.address);
+      const start = () => {
+        if (this.halted || stream.destroyed) {
+          stream.destroy();
+          return;
+        }
+        this.conn = new ZmtpEngine(stream, this.owner.createMechanism(false), this.owner.engineOptions(), this, ep.address);
+      };
+      const wait = this.owner.mechanismReady();
+      if (wait) wait.then(start, () => stream.destroy());
+      else start();
     });
   }
 

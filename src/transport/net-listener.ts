@@ -92,8 +92,14 @@ export class NetListener {
         if (ev) this.owner.emit(ev);
       },
     };
-    const engine = new ZmtpEngine(stream, this.owner.createMechanism(true, stream.remoteAddress ?? ""), this.owner.engineOptions(), host, this.address);
-    this.engines.add(engine);
+    const start = () => {
+      if (this.owner.closed || stream.destroyed) return stream.destroy();
+      const engine = new ZmtpEngine(stream, this.owner.createMechanism(true, stream.remoteAddress ?? ""), this.owner.engineOptions(), host, this.address);
+      this.engines.add(engine);
+    };
+    const wait = this.owner.mechanismReady();
+    if (wait) wait.then(start, () => stream.destroy());
+    else start();
   }
 
   /** Tracks a connection made by a custom accept handler, so that close() ends it. */

@@ -17,6 +17,8 @@ export interface SessionOwner {
   engineOptions(): EngineOptions;
   /** The security mechanism for a new connection; `peerAddress` is what ZAP is told. */
   createMechanism(accepted: boolean, peerAddress?: string): Mechanism;
+  /** A promise when the mechanism needs something loaded first (CURVE's crypto), else null. */
+  mechanismReady(): Promise<void> | null;
   /** A new pipe owned by the socket, with its high-water marks. */
   createPipe(endpoint: string): Pipe;
   /** The pipe joins the socket's routing. */

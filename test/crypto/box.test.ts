@@ -16,6 +16,10 @@ import {
   secretboxOpen,
 } from "../../src/crypto/box.js";
 import { hsalsa20 } from "../../src/crypto/hsalsa20.js";
+import { loadCrypto } from "../../src/crypto/box.js";
+
+// libsodium loads on demand (sockets do it when CURVE is configured); these tests use it directly.
+await loadCrypto();
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
 

@@ -4,6 +4,10 @@ import { WireError } from "../../src/wire/errors.js";
 import type { Command } from "../../src/wire/commands.js";
 import { parseHandshakeCommand } from "../../src/mechanism/plain.js";
 import type { Mechanism, MechanismOptions } from "../../src/mechanism/mechanism.js";
+import { loadCrypto } from "../../src/crypto/box.js";
+
+// libsodium loads on demand (sockets do it when CURVE is configured); these tests use it directly.
+await loadCrypto();
 
 export const dealer: MechanismOptions = { socketType: "DEALER", routingId: null, accepted: false };
 export const router: MechanismOptions = { socketType: "ROUTER", routingId: null, accepted: true };

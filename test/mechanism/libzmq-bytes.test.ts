@@ -17,6 +17,9 @@ import { encodeGreeting, GREETING_SIZE } from "../../src/wire/greeting.js";
 import { FrameDecoder, FLAG_MORE } from "../../src/wire/frame-decoder.js";
 import { encodeFrame } from "../../src/wire/frame-encoder.js";
 import { getProperty, parseCommand } from "../../src/wire/commands.js";
+import { loadCrypto } from "../../src/crypto/box.js";
+
+await loadCrypto();
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Zmq = any;
