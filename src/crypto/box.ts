@@ -24,14 +24,16 @@
  */
 import { randomBytes as nodeRandomBytes, createPrivateKey, createPublicKey } from "node:crypto";
 
-type Sodium = (typeof import("libsodium-wrappers"))["default"];
+type SodiumModule = typeof import("libsodium-wrappers");
+// The ESM build exports the library as `default`; the CommonJS build is the library itself.
+type Sodium = SodiumModule extends { default: infer D } ? D : SodiumModule;
 let sodium: Sodium = null as unknown as Sodium;
 let loading: Promise<void> | null = null;
 
 /** Loads libsodium once; resolves when the functions below may be called. */
 export function loadCrypto(): Promise<void> {
   loading ??= import("libsodium-wrappers").then(async (mod) => {
-    const lib = (mod.default ?? mod) as Sodium;
+    const lib = ((mod as { default?: unknown }).default ?? mod) as Sodium;
     await lib.ready;
     sodium = lib;
   });
