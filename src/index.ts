@@ -29,6 +29,8 @@ export type {
 } from "./arrays/index.js";
 export type { ZmqError } from "./errors.js";
 export { Frame } from "./socket/frame.js";
+export { parseMonitorMessage, EVENT_ALL } from "./monitor/wire-format.js";
+export { eventIds } from "./monitor/events.js";
 export { MessageTracker } from "./pipe/tracker.js";
 export type { SendOptions } from "./socket/socket-base.js";
 export type { RandomPortOptions };

@@ -18,7 +18,8 @@ import { NetConnecter, type ConnectHandler } from "../transport/net-connecter.js
 import type { SessionOwner } from "../transport/session-owner.js";
 import type { InprocSocket } from "../transport/inproc.js";
 import { Observer } from "../monitor/observer.js";
-import type { Event } from "../monitor/events.js";
+import { eventIds, type Event } from "../monitor/events.js";
+import { EVENT_ALL, encodeMonitorEvent } from "../monitor/wire-format.js";
 import { protocolErrorFor } from "../transport/end-events.js";
 import { defaultOptionValues, socketOptions, securityOf, type OptionValues } from "./options.js";
 import { toMessage, toFrame } from "../util/to-frame.js";
@@ -55,6 +56,7 @@ type Connected = { kind: "net"; connecter: NetConnecter } | { kind: "inproc"; na
 
 const RESOLVED = Promise.resolve();
 const ZERO_KEY = Buffer.alloc(32);
+let monitorCount = 0;
 
 /**
  * What every socket type shares: endpoints, pipes, options, events, and the
@@ -73,6 +75,8 @@ export class Socket implements SessionOwner, InprocSocket {
   private readonly _sendQueue = new Deque<PendingSend>();
   private readonly _recvQueue = new Deque<PendingReceive>();
   private _closed = false;
+  private _monitor: ((event: Event) => void) | null = null;
+  private _monitorSocket: Socket | null = null;
   /** @internal the pipe the last received message came from */
   lastSource: Pipe | null = null;
   private _bindBusy = false;
@@ -338,6 +342,7 @@ export class Socket implements SessionOwner, InprocSocket {
       if (--waiting > 0) return;
       for (const pipe of [...this._pipes]) pipe.terminate();
       if (lingerKeepsAlive) releaseProcess();
+      this._monitor?.({ type: "end" });
       this._events.end();
     };
     const seen = new Set<Bound>();
@@ -488,6 +493,42 @@ export class Socket implements SessionOwner, InprocSocket {
 
   emit(event: Event): void {
     this._events.emit(event);
+    if (this._monitor) this._monitor(event);
+  }
+
+  /**
+   * libzmq's zmq_socket_monitor: events in libzmq's two-frame format, sent by a PAIR
+   * bound at `endpoint` (inproc, as libzmq requires) to whoever connects there. `events`
+   * is a bit mask of ZMQ_EVENT_* numbers (default all). Pass null to stop. This runs
+   * beside `socket.events`, which keeps working.
+   */
+  monitor(endpoint: string | null, events = EVENT_ALL): void {
+    this.assertOpen();
+    this._monitorSocket?.close();
+    this._monitorSocket = null;
+    this._monitor = null;
+    if (endpoint === null) return;
+    if (!endpoint.startsWith("inproc://")) throw zmqError("EPROTONOSUPPORT", "Protocol not supported", endpoint);
+    const pair = new Socket(0, { context: this.context, linger: 0 });
+    // Bound at once (not through the asynchronous bind()), so that no early event is lost.
+    this.context.inproc.bind(endpoint.slice("inproc://".length), pair, endpoint);
+    this._monitorSocket = pair;
+    this._monitor = (event) => {
+      const mask = eventIds[event.type] ?? 0;
+      if ((mask & events) === 0) return;
+      const msg = encodeMonitorEvent(event);
+      if (msg) void pair._sendNow(msg);
+      if (event.type === "end") pair.close();
+    };
+  }
+
+  /** pyzmq's get_monitor_socket(): a PAIR already connected to this socket's monitor. */
+  getMonitorSocket(events = EVENT_ALL): Socket {
+    const endpoint = `inproc://monitor.s-${++monitorCount}`;
+    this.monitor(endpoint, events);
+    const reader = new Socket(0, { context: this.context, linger: 0 });
+    reader.connect(endpoint);
+    return reader;
   }
 
   hwm(): { sndhwm: number; rcvhwm: number } {
