@@ -34,7 +34,8 @@ import {
 
 /** Anything with a zeromq.js-style send(): our Socket, or the npm `zeromq` package's. */
 export interface ArrayWritable {
-  send(message: Buffer[]): Promise<void>;
+  /** zmq-ts sockets take `{copy: false}`: even a small array goes as a view; other sockets ignore it. */
+  send(message: Buffer[], options?: { copy?: boolean }): Promise<unknown>;
 }
 
 /** Anything with a zeromq.js-style receive(). */
@@ -197,7 +198,7 @@ export function sendArray(socket: ArrayWritable, array: TypedArray | ShapedArray
   } catch (e) {
     return Promise.reject(e);
   }
-  return socket.send(frames);
+  return socket.send(frames, { copy: false }).then(() => undefined);
 }
 
 /** The dtype string on the wire: numpy's str(dtype) for little-endian peers ("float64"), explicit order otherwise. */

@@ -37,7 +37,11 @@ interface PendingSend {
 
 /** send()'s options, beyond zeromq.js: pyzmq's copy and track. */
 export interface SendOptions {
-  /** Copy the frames now, so the caller may change its buffers at once (default false: sent by reference). */
+  /**
+   * true: copy every frame now, so the caller may change its buffers at once.
+   * false: never copy, not even small frames (pyzmq's copy=False).
+   * Default: frames up to 128 bytes are copied, larger ones sent by reference (as zeromq.js).
+   */
   copy?: boolean;
   /** Resolve with a MessageTracker that says when zmq-ts no longer holds the buffers. */
   track?: boolean;
@@ -220,7 +224,7 @@ export class Socket implements SessionOwner, InprocSocket {
     if (this._closed) return Promise.reject(zmqError("EBADF"));
     let msg: Message;
     try {
-      msg = this.prepareSend(message);
+      msg = this.prepareSend(message, options?.copy !== false);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -262,8 +266,8 @@ export class Socket implements SessionOwner, InprocSocket {
   }
 
   /** Turns send()'s argument into a message. */
-  protected prepareSend(message: unknown): Message {
-    return toMessage(message);
+  protected prepareSend(message: unknown, copySmall = true): Message {
+    return toMessage(message, copySmall);
   }
 
   /** Resolves with the next whole message. Concurrent calls are served in order. */

@@ -17,13 +17,13 @@ export const COPY_THRESHOLD = 128;
  * becomes a Buffer view of the same memory. Strings are UTF-8; anything else goes
  * through String(), as zeromq.js does.
  */
-export function toFrame(value: unknown): Buffer {
-  if (Buffer.isBuffer(value)) return value.length <= COPY_THRESHOLD && value.length > 0 ? Buffer.from(value) : value;
+export function toFrame(value: unknown, copySmall = true): Buffer {
+  if (Buffer.isBuffer(value)) return copySmall && value.length <= COPY_THRESHOLD && value.length > 0 ? Buffer.from(value) : value;
   if (typeof value === "string") return Buffer.from(value, "utf8");
   if (value === null || value === undefined) return EMPTY;
   if (ArrayBuffer.isView(value)) {
     const view = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    return view.length <= COPY_THRESHOLD ? Buffer.from(view) : view;
+    return copySmall && view.length <= COPY_THRESHOLD ? Buffer.from(view) : view;
   }
   if (value instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer)) {
     return Buffer.from(value as ArrayBuffer);
@@ -32,11 +32,11 @@ export function toFrame(value: unknown): Buffer {
 }
 
 /** A whole message from what send() was given: one frame or an array of frames. */
-export function toMessage(value: unknown): Message {
+export function toMessage(value: unknown, copySmall = true): Message {
   if (Array.isArray(value)) {
     const frames = new Array<Buffer>(value.length);
-    for (let i = 0; i < value.length; i++) frames[i] = toFrame(value[i]);
+    for (let i = 0; i < value.length; i++) frames[i] = toFrame(value[i], copySmall);
     return frames;
   }
-  return [toFrame(value)];
+  return [toFrame(value, copySmall)];
 }

@@ -239,7 +239,7 @@ describe("arrays: conversions", { skip: LE ? false : "written for a little-endia
       const i4 = Buffer.alloc(24);
       for (let i = 0; i < 6; i++) i4.writeInt32BE(i - 3, i * 4);
       const i4Copy = Buffer.from(i4);
-      await a.send(be(">i4", [2, 3], i4));
+      await a.send(be(">i4", [2, 3], i4), { copy: false });
       let got = await recv(b);
       assert.ok(got.array instanceof Int32Array);
       assert.deepEqual([...got.array], [-3, -2, -1, 0, 1, 2]);
@@ -252,39 +252,39 @@ describe("arrays: conversions", { skip: LE ? false : "written for a little-endia
       const f8 = Buffer.alloc(16);
       f8.writeDoubleBE(Math.PI, 0);
       f8.writeDoubleBE(-1e-300, 8);
-      await a.send(be(">f8", [2], f8));
+      await a.send(be(">f8", [2], f8), { copy: false });
       got = await recv(b);
       assert.deepEqual([...(got.array as Float64Array)], [Math.PI, -1e-300]);
 
       const i8 = Buffer.alloc(16);
       i8.writeBigInt64BE(-(2n ** 63n), 0);
       i8.writeBigInt64BE(0x0102030405060708n, 8);
-      await a.send(be(">i8", [2], i8));
+      await a.send(be(">i8", [2], i8), { copy: false });
       got = await recv(b);
       assert.deepEqual([...(got.array as BigInt64Array)], [-(2n ** 63n), 0x0102030405060708n]);
 
       const u2 = Buffer.from([0x12, 0x34, 0xff, 0xfe]);
-      await a.send(be(">u2", [2], u2));
+      await a.send(be(">u2", [2], u2), { copy: false });
       got = await recv(b);
       assert.deepEqual([...got.array], [0x1234, 0xfffe]);
 
       const f4 = Buffer.alloc(4);
       f4.writeFloatBE(1.5, 0);
-      await a.send(be(">f4", [1], f4));
+      await a.send(be(">f4", [1], f4), { copy: false });
       got = await recv(b);
       assert.deepEqual([...got.array], [1.5]);
 
       // Little-endian spelled out is machine order here: a view.
       const le = Buffer.alloc(8);
       le.writeDoubleLE(2.25, 0);
-      await a.send(be("<f8", [1], le));
+      await a.send(be("<f8", [1], le), { copy: false });
       got = await recv(b);
       assert.equal(got.copied, false);
       assert.equal(got.array.buffer, le.buffer);
 
       // Single-byte data has no order: a view whatever the mark.
       const u1 = Buffer.from([1, 2, 3]);
-      await a.send(be(">u1", [3], u1));
+      await a.send(be(">u1", [3], u1), { copy: false });
       got = await recv(b);
       assert.equal(got.copied, false);
       assert.equal(got.array.buffer, u1.buffer);
@@ -298,7 +298,7 @@ describe("arrays: conversions", { skip: LE ? false : "written for a little-endia
       const unaligned = raw.subarray(1, 1 + 40); // byteOffset 1 (+ the pool offset, a multiple of 8)
       Buffer.from(values.buffer).copy(unaligned);
       assert.notEqual(unaligned.byteOffset % 8, 0);
-      await a.send([Buffer.from('{"dtype": "float64", "shape": [5]}'), unaligned]);
+      await a.send([Buffer.from('{"dtype": "float64", "shape": [5]}'), unaligned], { copy: false });
       let got = await recv(b);
       assert.equal(got.copied, true);
       assert.equal(got.array.byteOffset % 8, 0);
@@ -309,23 +309,23 @@ describe("arrays: conversions", { skip: LE ? false : "written for a little-endia
       const shorts = Buffer.alloc(16);
       shorts.writeInt16LE(-5, 3);
       shorts.writeInt16LE(300, 5);
-      await a.send([Buffer.from('{"dtype": "int16", "shape": [2]}'), shorts.subarray(3, 7)]);
+      await a.send([Buffer.from('{"dtype": "int16", "shape": [2]}'), shorts.subarray(3, 7)], { copy: false });
       got = await recv(b);
       assert.equal(got.copied, true);
       assert.deepEqual([...got.array], [-5, 300]);
-      await a.send([Buffer.from('{"dtype": "int16", "shape": [1]}'), shorts.subarray(4, 6)]);
+      await a.send([Buffer.from('{"dtype": "int16", "shape": [1]}'), shorts.subarray(4, 6)], { copy: false });
       got = await recv(b);
       assert.equal(got.copied, shorts.byteOffset % 2 !== 0);
 
       // uint8 / int8 / bool: any offset is aligned.
-      await a.send([Buffer.from('{"dtype": "bool", "shape": [3]}'), raw.subarray(1, 4)]);
+      await a.send([Buffer.from('{"dtype": "bool", "shape": [3]}'), raw.subarray(1, 4)], { copy: false });
       got = await recv(b);
       assert.equal(got.copied, false);
       assert.equal(got.array.buffer, raw.buffer);
       assert.ok(got.array instanceof Uint8Array);
 
       // An empty array at an odd offset still works.
-      await a.send([Buffer.from('{"dtype": "float64", "shape": [0]}'), raw.subarray(1, 1)]);
+      await a.send([Buffer.from('{"dtype": "float64", "shape": [0]}'), raw.subarray(1, 1)], { copy: false });
       got = await recv(b);
       assert.equal(got.array.length, 0);
     });
