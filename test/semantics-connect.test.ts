@@ -464,3 +464,22 @@ describe("ipc endpoints and IPv6 (libzmq test_abstract_ipc.cpp, test_rebind_ipc.
     }
   });
 });
+
+test("STREAM connect(addr, {routingId}): send([id, data]) right after connect is queued and written once the TCP peer is up (libzmq test_connect_rid)", async () => {
+  const { createServer } = await import("node:net");
+  const server = createServer((c) => c.on("data", (d) => c.write(d)));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  const stream = new zmq.Stream();
+  try {
+    stream.connect(`tcp://127.0.0.1:${port}`, { routingId: "peer-1" });
+    await stream.send(["peer-1", "early"]);
+    const first = await within(stream.receive(), 5000, "connect notification");
+    assert.deepEqual(first.map(String), ["peer-1", ""]);
+    const echo = await within(stream.receive(), 5000, "echo");
+    assert.deepEqual(echo.map(String), ["peer-1", "early"]);
+  } finally {
+    stream.close();
+    server.close();
+  }
+});

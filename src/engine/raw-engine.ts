@@ -24,6 +24,8 @@ export class RawEngine {
     stream.on("drain", this.flush);
     stream.on("error", () => this.end());
     stream.on("close", () => this.end());
+    // What was sent before the connection existed goes out now.
+    if (pipe.outbound.length > 0) this.scheduleFlush();
   }
 
   private onData = (chunk: Buffer): void => {

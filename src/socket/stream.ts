@@ -27,6 +27,10 @@ export class StreamStrategy implements Strategy {
     pipe.routingId = id;
     this.table.add(id, pipe);
     this.fq.attach(pipe);
+  }
+
+  /** A peer connected: with `notify` (the default) the application hears [id, ""]. */
+  private connected(pipe: Pipe): void {
     if (this.host.option<boolean>("notify") !== false) pipe.inbound.forcePush([EMPTY]);
   }
 
@@ -71,19 +75,29 @@ export class StreamStrategy implements Strategy {
       });
       untrack = listener.track(engine);
       owner.attachPipe(pipe);
+      this.connected(pipe);
     };
   }
 
   connectHandler(): ConnectHandler {
     const owner = this.host as unknown as SessionOwner;
     return (stream, connecter) => {
-      const pipe = owner.createPipe(connecter.endpoint.address);
-      pipe.routingId = connecter.routingId;
-      const engine = new RawEngine(stream, pipe, () => {
-        pipe.terminate(false);
+      // The pipe made at connect() (so send([id, ...]) works before the peer is up), or a
+      // fresh one after a reconnect.
+      let pipe = connecter.pipe;
+      if (!pipe || pipe.terminated) {
+        pipe = owner.createPipe(connecter.endpoint.address);
+        pipe.routingId = connecter.routingId;
+        owner.attachPipe(pipe);
+        connecter.pipe = pipe;
+      }
+      const live = pipe;
+      const engine = new RawEngine(stream, live, () => {
+        live.terminate(false);
+        if (connecter.pipe === live) connecter.pipe = null;
         connecter.connectionEnded();
       });
-      owner.attachPipe(pipe);
+      this.connected(live);
       return engine;
     };
   }

@@ -37,7 +37,7 @@ export class NetConnecter implements EngineHost {
   }
 
   start(): void {
-    if (!this.owner.option<boolean>("immediate") && !this.onConnect) {
+    if (!this.owner.option<boolean>("immediate")) {
       this.pipe = this.newPipe();
       this.owner.attachPipe(this.pipe);
     }
