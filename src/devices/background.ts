@@ -319,6 +319,11 @@ abstract class BackgroundDevice {
     return this.#state === "running";
   }
 
+  /** Why the device failed or could not start (its error, a timeout, an unexpected exit), else null. */
+  get error(): Error | null {
+    return this.#failure;
+  }
+
   /** The resolved endpoints once started, else null. */
   get endpoints(): DeviceEndpoints | null {
     return this.#endpoints;
@@ -356,7 +361,10 @@ abstract class BackgroundDevice {
       if (!this.#refed) this.#link.unref();
       this.#link.send({ t: "start", spec: this.spec });
     } catch (e) {
-      this.#onExit("could not be launched", e as Error);
+      // Launching failed, or the spec could not be sent (a value that does not clone).
+      this.#failure ??= e as Error;
+      if (this.#link) this.#shutDown();
+      else this.#onExit("could not be launched", e as Error);
     }
     return started;
   }
