@@ -84,12 +84,44 @@ def monitored_queue(ctx, args):
     mq(ins, outs, mon)
 
 
+def publisher(ctx, args):
+    """PUB connected to args["endpoint"]: publishes "a <n>" and "b <n>" every 10 ms for args["seconds"]."""
+    pub = ctx.socket(zmq.PUB)
+    pub.linger = 0
+    pub.connect(args["endpoint"])
+    say({"ready": True})
+    end = time.time() + args["seconds"]
+    n = 0
+    while time.time() < end:
+        pub.send_multipart([b"a", str(n).encode()])
+        pub.send_multipart([b"b", str(n).encode()])
+        n += 1
+        time.sleep(0.01)
+
+
+def subscriber(ctx, args):
+    """SUB connected to args["endpoint"], subscribed to args["topic"]: prints the first args["count"] topics."""
+    sub = ctx.socket(zmq.SUB)
+    sub.linger = 0
+    sub.rcvtimeo = 5000
+    sub.setsockopt(zmq.SUBSCRIBE, args["topic"].encode())
+    sub.connect(args["endpoint"])
+    topics = []
+    try:
+        while len(topics) < args["count"]:
+            topics.append(sub.recv_multipart()[0].decode())
+    except zmq.Again:
+        pass
+    say({"topics": topics})
+
+
 def main():
     mode = sys.argv[1]
     args = json.loads(sys.argv[2])
     ctx = zmq.Context()
     try:
-        {"clients": clients, "workers": workers, "monitored_queue": monitored_queue}[mode](ctx, args)
+        {"clients": clients, "workers": workers, "monitored_queue": monitored_queue,
+         "publisher": publisher, "subscriber": subscriber}[mode](ctx, args)
     finally:
         ctx.destroy(linger=0)
 
