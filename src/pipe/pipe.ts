@@ -37,6 +37,8 @@ export class Pipe {
   peer: PeerInfo | null = null;
   /** For an inproc pipe: reads the other socket's current marks, since each queue's bound is a sum of two. */
   peerHwm: (() => { sndhwm: number; rcvhwm: number }) | null = null;
+  /** True for an in-process pipe: its outbound queue is the peer's inbound queue (already delivered). */
+  inproc = false;
   /** True once the pipe has ended; it may still hold inbound messages to drain. */
   terminated = false;
 

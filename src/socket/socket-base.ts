@@ -25,6 +25,7 @@ import { defaultOptionValues, socketOptions, securityOf, type OptionValues } fro
 import { toMessage, toFrame } from "../util/to-frame.js";
 import { MessageTracker } from "../pipe/tracker.js";
 import { Frame, toFrames } from "./frame.js";
+import { registerOpenSocket, unregisterOpenSocket, type FlushCandidate } from "./exit-flush.js";
 import { holdProcess, releaseProcess } from "../util/keepalive.js";
 import { withinLoopBudget, afterLoopTurn } from "../util/loop-budget.js";
 
@@ -80,6 +81,7 @@ export class Socket implements SessionOwner, InprocSocket {
   private readonly _recvQueue = new Deque<PendingReceive>();
   private _closed = false;
   private _monitor: ((event: Event) => void) | null = null;
+  private _exitRef: WeakRef<FlushCandidate> | null = null;
   private _monitorSocket: Socket | null = null;
   /** @internal the pipe the last received message came from */
   lastSource: Pipe | null = null;
@@ -110,6 +112,7 @@ export class Socket implements SessionOwner, InprocSocket {
     this.context = ctx as Context;
     this._options = defaultOptionValues(type, this.context);
     this._strategy = makeStrategy(this);
+    this._exitRef = registerOpenSocket(this);
     Object.preventExtensions(this);
     if (options) {
       for (const [k, v] of Object.entries(options)) {
@@ -329,6 +332,7 @@ export class Socket implements SessionOwner, InprocSocket {
       return;
     }
     this._closed = true;
+    if (this._exitRef) unregisterOpenSocket(this._exitRef);
     const linger = this.option<number>("linger");
     for (const q of [this._sendQueue, this._recvQueue] as Deque<PendingSend | PendingReceive>[]) {
       let p: PendingSend | PendingReceive | undefined;
@@ -541,6 +545,13 @@ export class Socket implements SessionOwner, InprocSocket {
 
   conflates(): boolean {
     return this.option<boolean>("conflate") === true;
+  }
+
+  /** @internal messages waiting on pipes for a connection to take them (for the exit wait). */
+  queuedOutbound(): number {
+    let n = 0;
+    for (const pipe of this._pipes) if (!pipe.inproc) n += pipe.outbound.length;
+    return n;
   }
 
   lingerMs(): number {

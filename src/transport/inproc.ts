@@ -66,6 +66,7 @@ export class InprocRegistry {
     const conflate = socket.conflates();
     const pipe = new Pipe(socket, new MsgQueue(rcvhwm, conflate), new MsgQueue(sndhwm, conflate), address);
     pipe.routingId = routingId;
+    pipe.inproc = true;
     const binder = this.bound.get(name);
     if (binder) {
       this.join(socket, pipe, binder, address);
@@ -109,6 +110,7 @@ export class InprocRegistry {
   /** A bind meets the queue of a socket that connected, sent and closed before it: deliver, then end. */
   private adoptOrphan(p: PendingConnect, binder: InprocSocket): void {
     const other = new Pipe(binder, p.pipe.outbound, p.pipe.inbound, p.address);
+    other.inproc = true;
     other.peer = peerInfo(p.socket);
     binder.attachPipe(other);
     binder.pipeHandshaked(other, other.peer);
@@ -137,6 +139,7 @@ export class InprocRegistry {
     pipe.outbound.conflate = conflate;
     pipe.inbound.conflate = conflate;
     const other = new Pipe(binder, pipe.outbound, pipe.inbound, address);
+    other.inproc = true;
     pipe.peerHwm = () => binder.hwm();
     other.peerHwm = () => connecter.hwm();
     if (!alreadyAttached) {
