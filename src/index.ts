@@ -29,6 +29,8 @@ export type {
 } from "./arrays/index.js";
 export type { ZmqError } from "./errors.js";
 export { Frame } from "./socket/frame.js";
+export { attachPort } from "./transport/port.js";
+export type { AttachPortOptions, PortSocket } from "./transport/port.js";
 export { parseMonitorMessage, EVENT_ALL } from "./monitor/wire-format.js";
 export { eventIds } from "./monitor/events.js";
 export { MessageTracker } from "./pipe/tracker.js";
