@@ -210,6 +210,11 @@ export class Socket extends EventEmitter {
     }
   }
 
+  /** Emits "error" on a later tick: without an "error" listener it is an uncaught exception. */
+  private _emitError(err: unknown): void {
+    process.nextTick(() => this.emit("error", err));
+  }
+
   private _startReading(): void {
     if (this._reading || !this._wantsMessages()) return;
     this._reading = true;
@@ -229,7 +234,9 @@ export class Socket extends EventEmitter {
           msg = await this._socket.receive();
         } catch (err) {
           if (this.closed) return;
-          this.emit("error", err);
+          // A REQ socket with no request outstanding: read again after the next send.
+          if (this.type === "req" && (err as { code?: string }).code === "EFSM") return;
+          this._emitError(err);
           continue;
         }
         if (this._wantsMessages()) this._deliver(msg);
@@ -277,10 +284,11 @@ export class Socket extends EventEmitter {
           await this._socket.send(msg);
         } catch (err) {
           if (cb) process.nextTick(() => cb(err as Error));
-          else process.nextTick(() => this.emit("error", err));
+          else this._emitError(err);
           continue;
         }
         if (cb) process.nextTick(() => cb());
+        if (this.type === "req") this._startReading();
       }
     } finally {
       this._sending = false;
@@ -390,7 +398,7 @@ export class Socket extends EventEmitter {
         try {
           event = (await events.receive()) as unknown as Record<string, unknown> & { type: string };
         } catch (err) {
-          if (!this.closed && !events.closed) this.emit("error", err);
+          if (!this.closed && !events.closed) this._emitError(err);
           return;
         }
         let type: string;
