@@ -1,0 +1,66 @@
+/** Shared helpers of the reliability tests: raw loopback clients, memory, fds, gc. */
+import { connect, type Socket as NetSocket } from "node:net";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { within } from "../helpers/util.js";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+
+/** A recorded libzmq NULL conversation (see data/record.ts). */
+export function recording(name: "push" | "dealer" | "pub"): Buffer {
+  return readFileSync(`${here}/data/null-${name}.bin`);
+}
+
+export function portOf(endpoint: string): number {
+  return Number(endpoint.slice(endpoint.lastIndexOf(":") + 1));
+}
+
+/** Opens a raw TCP client to 127.0.0.1:port; never throws asynchronously (errors are swallowed). */
+export async function rawConnect(port: number, ms = 3000): Promise<NetSocket> {
+  const s = connect({ host: "127.0.0.1", port });
+  s.on("error", () => {});
+  await within(new Promise<void>((resolve, reject) => {
+    s.once("connect", () => resolve());
+    s.once("close", () => reject(new Error("closed before connect")));
+  }), ms, "raw connect");
+  s.setNoDelay(true);
+  s.resume(); // consume what we are sent, so the peer's end/close is seen (call pause() to stop reading)
+  return s;
+}
+
+export const closedPromise = (s: NetSocket): Promise<void> =>
+  s.destroyed && s.closed ? Promise.resolve() : new Promise((r) => s.once("close", () => r()));
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function fdCount(): number {
+  return readdirSync("/proc/self/fd").length;
+}
+
+let gcFn: (() => void) | null = null;
+/** A real gc() even without --expose-gc on the command line. */
+export function gc(): void {
+  if (!gcFn) {
+    const g = (globalThis as { gc?: () => void }).gc;
+    if (g) gcFn = g;
+    else {
+      v8.setFlagsFromString("--expose-gc");
+      gcFn = vm.runInNewContext("gc") as () => void;
+    }
+  }
+  gcFn();
+  gcFn();
+}
+
+/** heapUsed + external ArrayBuffers (Buffers live there), after a full gc. */
+export async function settledMemory(): Promise<number> {
+  await sleep(20);
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+export const MiB = 1024 * 1024;
+export const mib = (n: number) => `${(n / MiB).toFixed(2)} MiB`;
