@@ -54,6 +54,9 @@ export interface Output {
 
 export const out: Output = { json: false, quiet: false };
 
+/** The longest --linger of any socket opened: how long the process may need to flush after a command. */
+export const lingerState = { max: 0 };
+
 /** One line on stdout. */
 export function print(line: string): void {
   process.stdout.write(line + "\n");
@@ -227,8 +230,13 @@ export function parse(args: string[], options: OptionSpec, allowPositionals = tr
     const v = values as Values;
     out.json = Boolean(v.json);
     out.quiet = Boolean(v.quiet);
+    // Check numbers up front, before any socket exists.
+    for (const name of ["timeout", "linger", "duration", "size"]) intOption(v, name);
+    for (const name of ["count", "stats"]) intOption(v, name, { min: 1 });
+    for (const name of ["interval", "delay", "seconds"]) numberOption(v, name);
     return { values: v, positionals };
   } catch (e) {
+    if (e instanceof CliError) throw e;
     throw usage((e as Error).message);
   }
 }
@@ -405,6 +413,7 @@ export async function openSocket(v: Values, cleanup: Cleanup, opts: OpenOptions 
   const connects = opts.connects ?? ((v.connect as string[] | undefined) ?? []);
   if (binds.length + connects.length === 0) throw usage("give at least one --bind or --connect endpoint");
   const linger = intOption(v, "linger") ?? 1000;
+  lingerState.max = Math.max(lingerState.max, linger);
   const options: Record<string, unknown> = { linger, ...(await securityOptions(v, cleanup)), ...opts.socketOptions };
   if (v["routing-id"] !== undefined) options.routingId = v["routing-id"];
   let socket: Socket;
