@@ -520,7 +520,8 @@ describe("conflate (libzmq tests/test_conflate.cpp)", () => {
  * zeromq.js's ~50k msg/s that is 50 ms of work. We do 2500 in 2-3 ms, so the same count
  * proves nothing either way. The property we keep: however long a tight `await` loop
  * runs, timers keep firing through it (the loop budget yields every 0.5 ms; we ask for
- * at least one tick per 10 ms, a margin for a loaded machine — a starved loop gives 0).
+ * at least one tick per 50 ms, a wide margin for a loaded CI machine — a starved loop
+ * gives 0, as disabling the budget shows).
  * 20,000 messages make the loop long enough for that to be measured.
  */
 describe("event loop is never starved (zeromq.js socket-send-receive test 'should not starve event loop')", () => {
@@ -537,7 +538,7 @@ describe("event loop is never starved (zeromq.js socket-send-receive test 'shoul
   }
 
   const assertTimersRan = ({ ticks, ms }: { ticks: number; ms: number }, what: string) =>
-    assert.ok(ticks >= Math.max(1, Math.floor(ms / 10)), `timers ran ${ticks} times in ${ms.toFixed(1)} ms of ${what}`);
+    assert.ok(ticks >= Math.max(1, Math.floor(ms / 50)), `timers ran ${ticks} times in ${ms.toFixed(1)} ms of ${what}`);
 
   /** PUSH -> PULL linked over the transport, HWMs high enough that 2500 messages never block. */
   async function pair(transport: "inproc" | "tcp") {

@@ -36,6 +36,14 @@ export interface EngineHost {
 
 const SUB_BYTE = 1;
 const COALESCE_LIMIT = 256 * 1024;
+/**
+ * How many bytes a flush may leave in the stream's write buffer before it waits for
+ * 'drain', when the batch carried large bodies (passed by reference, not copied). The
+ * stream's own mark (16 KiB) would let one large message through per drain, and the
+ * kernel send buffer would run dry while the next one is queued. Batches of small
+ * messages still stop at the stream's mark, so they stay counted against the HWM.
+ */
+const WRITE_AHEAD = 4 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -355,6 +363,7 @@ export class ZmtpEngine implements FrameSink {
 
   private writeBatch(): boolean {
     let ok = true;
+    const large = this.batch.largeBodies > 0;
     const chunks = this.batch.take();
     const last = chunks.length - 1;
     for (let i = 0; i < last; i++) ok = this.stream.write(chunks[i]!);
@@ -368,8 +377,11 @@ export class ZmtpEngine implements FrameSink {
     } else if (last >= 0) {
       ok = this.stream.write(chunks[last]!);
     }
-    if (!ok) this.writeBlocked = true;
-    return ok;
+    if (!ok && (!large || this.stream.writableLength >= WRITE_AHEAD)) {
+      this.writeBlocked = true;
+      return false;
+    }
+    return true;
   }
 
   // ---- heartbeats ------------------------------------------------------------

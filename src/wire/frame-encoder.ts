@@ -7,6 +7,8 @@ import { FLAG_LONG, FLAG_MORE } from "./frame-decoder.js";
 const TWO_POW_32 = 0x1_0000_0000;
 const DEFAULT_COPY_THRESHOLD = 8 * 1024;
 const MIN_SCRATCH = 16 * 1024;
+/** A busy batch's scratch grows (by doubling, once per refill) up to this size. */
+const MAX_SCRATCH = 512 * 1024;
 
 /** Number of header bytes for a body of `size`: 2 if size <= 255, else 9. */
 export function frameHeaderSize(size: number): number {
@@ -58,10 +60,18 @@ export class FrameBatch {
   /** Write position in the scratch. */
   private used = 0;
   private chunks: Buffer[] = [];
+  /** Size of the next scratch: doubles each time one fills up, so a busy batch soon stops moving bytes. */
+  private scratchSize = MIN_SCRATCH;
   private _byteLength = 0;
+  private _largeBodies = 0;
 
   constructor(copyThreshold = DEFAULT_COPY_THRESHOLD) {
     this.copyThreshold = Math.max(0, copyThreshold);
+  }
+
+  /** Bodies appended (uncopied, as chunks of their own) since the last take(). */
+  get largeBodies(): number {
+    return this._largeBodies;
   }
 
   /** Bytes appended since the last take(). */
@@ -84,6 +94,7 @@ export class FrameBatch {
       this.chunks.push(scratch.subarray(this.chunkStart, this.used));
       this.chunkStart = this.used;
       this.chunks.push(asBuffer(body));
+      this._largeBodies++;
     }
     this._byteLength += hsize + size;
   }
@@ -103,6 +114,7 @@ export class FrameBatch {
     const out = this.chunks;
     this.chunks = [];
     this._byteLength = 0;
+    this._largeBodies = 0;
     return out;
   }
 
@@ -110,12 +122,17 @@ export class FrameBatch {
    * Makes room for `n` bytes at the write position and returns that position. When the
    * scratch is full, the open (not yet closed) region is moved to a new, larger scratch so
    * the batch stays one contiguous chunk; closed and handed-out regions are left alone.
+   * Every refill doubles the size of the next scratch (up to MAX_SCRATCH): a steady stream
+   * of small messages soon gets a scratch that holds whole batches, so the open region is
+   * rarely moved, while an idle connection keeps a small one.
    */
   private reserve(n: number): number {
     const scratch = this.scratch;
     if (scratch !== null && scratch.length - this.used >= n) return this.used;
     const open = this.used - this.chunkStart;
-    const next = Buffer.allocUnsafe(Math.max(MIN_SCRATCH, 2 * (open + n)));
+    const size = Math.max(this.scratchSize, 2 * (open + n));
+    if (scratch !== null) this.scratchSize = Math.min(MAX_SCRATCH, Math.max(this.scratchSize, size) * 2);
+    const next = Buffer.allocUnsafe(size);
     if (open > 0) scratch!.copy(next, 0, this.chunkStart, this.used);
     this.scratch = next;
     this.chunkStart = 0;
