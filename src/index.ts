@@ -1,4 +1,5 @@
 /**
+ * @module zmq-ts
  * zmq-ts: ZeroMQ in TypeScript. The public surface is zeromq.js v6's, plus pyzmq's
  * conveniences (Context.instance(), context.socket(type), the type constants,
  * bindToRandomPort).

@@ -1,4 +1,5 @@
 /**
+ * @module zmq-ts/v5-compat
  * zmq-ts/v5-compat: the callback-style API of the old `zmq` package (up to 5.x), as
  * zeromq.js keeps it under `zeromq/v5-compat`, built on zmq-ts's own promise API.
  *

@@ -16,6 +16,16 @@ export class Frame {
     private readonly source: Pipe | null,
   ) {}
 
+  /** pyzmq's Frame.bytes: the frame's bytes. */
+  get bytes(): Buffer {
+    return this.buffer;
+  }
+
+  /** The bytes as text (UTF-8 unless another encoding is given), so a Frame prints as its content. */
+  toString(encoding: BufferEncoding = "utf8"): string {
+    return this.buffer.toString(encoding);
+  }
+
   /** The routing id the receiving socket knows the sender by (ROUTER, STREAM), if any. */
   get routingId(): Buffer | null {
     return this.source?.routingId ?? null;

@@ -268,7 +268,7 @@ export class Socket implements SessionOwner, InprocSocket {
     });
   }
 
-  /** Turns send()'s argument into a message. */
+  /** @internal Turns send()'s argument into a message. */
   protected prepareSend(message: unknown, copySmall = true): Message {
     return toMessage(message, copySmall);
   }
@@ -372,14 +372,17 @@ export class Socket implements SessionOwner, InprocSocket {
 
   // ---- SessionOwner / PipeOwner ----------------------------------------------------
 
+  /** @internal */
   get socketTypeName(): string {
     return socketTypeNames[this.type]!;
   }
 
+  /** @internal */
   option<T>(name: string): T {
     return this._options[name] as T;
   }
 
+  /** @internal */
   engineOptions(): EngineOptions {
     return {
       maxMessageSize: this.option<number>("maxMessageSize"),
@@ -394,6 +397,7 @@ export class Socket implements SessionOwner, InprocSocket {
    * NULL, PLAIN or CURVE, client or server, from the security options (as libzmq picks
    * them). Servers ask the ZAP handler of this socket's Context, if one is bound.
    */
+  /** @internal */
   createMechanism(accepted: boolean, peerAddress = ""): Mechanism {
     const o = this._options;
     const base = { socketType: this.socketTypeName, routingId: this.routingIdentity(), accepted };
@@ -423,10 +427,12 @@ export class Socket implements SessionOwner, InprocSocket {
     return new NullMechanism(base, domain !== null && domain !== undefined && toFrame(domain).length > 0 ? zap : undefined);
   }
 
+  /** @internal */
   mechanismReady(): Promise<void> | null {
     return securityOf(this._options).mechanism === "curve" && !cryptoLoaded() ? loadCrypto() : null;
   }
 
+  /** @internal */
   createPipe(endpoint: string): Pipe {
     return createPipe(
       this, hwm(this.option("sendHighWaterMark")), hwm(this.option("receiveHighWaterMark")), endpoint,
@@ -434,6 +440,7 @@ export class Socket implements SessionOwner, InprocSocket {
     );
   }
 
+  /** @internal */
   attachPipe(pipe: Pipe): void {
     this._pipes.add(pipe);
     this._strategy.attach(pipe);
@@ -442,6 +449,7 @@ export class Socket implements SessionOwner, InprocSocket {
     this._activity?.("writable");
   }
 
+  /** @internal */
   pipeHandshaked(pipe: Pipe, peer: PeerInfo): void {
     if (pipe.terminated) return;
     this._strategy.handshake?.(pipe, peer);
@@ -451,12 +459,14 @@ export class Socket implements SessionOwner, InprocSocket {
     this._activity?.("writable");
   }
 
+  /** @internal */
   pipeReadable(pipe: Pipe): void {
     this._strategy.readActivated(pipe);
     this.serveReceives();
     this._activity?.("readable");
   }
 
+  /** @internal */
   pipeWritable(pipe: Pipe): void {
     this._strategy.writeActivated(pipe);
     this.serveSends();
@@ -489,6 +499,7 @@ export class Socket implements SessionOwner, InprocSocket {
     return this._bound.size > 0 || this._connected.size > 0;
   }
 
+  /** @internal */
   pipeTerminated(pipe: Pipe): void {
     this._pipes.delete(pipe);
     this._strategy.terminated(pipe);
@@ -499,6 +510,7 @@ export class Socket implements SessionOwner, InprocSocket {
     this._activity?.("writable");
   }
 
+  /** @internal */
   emit(event: Event): void {
     this._events.emit(event);
     if (this._monitor) this._monitor(event);
@@ -539,10 +551,12 @@ export class Socket implements SessionOwner, InprocSocket {
     return reader;
   }
 
+  /** @internal */
   hwm(): { sndhwm: number; rcvhwm: number } {
     return { sndhwm: hwm(this.option("sendHighWaterMark")), rcvhwm: hwm(this.option("receiveHighWaterMark")) };
   }
 
+  /** @internal */
   conflates(): boolean {
     return this.option<boolean>("conflate") === true;
   }
@@ -554,24 +568,28 @@ export class Socket implements SessionOwner, InprocSocket {
     return n;
   }
 
+  /** @internal */
   lingerMs(): number {
     return this.option<number>("linger");
   }
 
+  /** @internal */
   routingIdentity(): Buffer | null {
     const id = this._options.routingId;
     return id === null || id === undefined ? null : toFrame(id);
   }
 
+  /** @internal */
   inprocRefused(address: string, reason: string): void {
     this.emit({ type: "handshake:error:protocol", address, error: protocolErrorFor("ERR_ZMTP_INVALID_METADATA", reason) } as Event);
   }
 
-  /** Stream sockets replace the ZMTP engine with a raw one. */
+  /** @internal Stream sockets replace the ZMTP engine with a raw one. */
   protected acceptHandler(): AcceptHandler | undefined {
     return this._strategy.acceptHandler?.();
   }
 
+  /** @internal */
   protected connectHandler(): ConnectHandler | undefined {
     return this._strategy.connectHandler?.();
   }
