@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets up a fresh clone: the Debian packages the interop suite talks to (real libzmq
+# peers: python3-zmq with numpy, run with /usr/bin/python3), then the npm packages.
+# Used by the README's first command and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! /usr/bin/python3 -c "import zmq, numpy" 2>/dev/null; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq python3-zmq python3-numpy >/dev/null
+  else
+    echo "setup: install python3-zmq and python3-numpy (Debian) for the interop tests" >&2
+  fi
+fi
+if [ "${CI:-}" = "true" ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
