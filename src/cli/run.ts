@@ -4,9 +4,10 @@ import { EXIT_HELP, EXIT_OK, EXIT_USAGE, exitCodeFor, out, reportError } from ".
 import { send, recv, pub, sub, req, rep, type Command } from "./messaging.js";
 import { proxy, queue, monitoredQueue } from "./devices.js";
 import { monitor, keygen, bench } from "./tools.js";
+import { cluster, engine } from "./cluster.js";
 
 export const commands: Record<string, Command> = {
-  send, recv, pub, sub, req, rep, proxy, queue, "monitored-queue": monitoredQueue, monitor, keygen, bench,
+  send, recv, pub, sub, req, rep, proxy, queue, "monitored-queue": monitoredQueue, monitor, keygen, bench, cluster, engine,
 };
 
 export function mainHelp(): string {
@@ -28,7 +29,10 @@ Examples:
   zmq-ts req --connect tcp://127.0.0.1:5555 hello
   zmq-ts pub --bind tcp://*:5556 weather sunny --interval 500 &
   zmq-ts sub --connect tcp://127.0.0.1:5556 --topic weather --count 3
-  zmq-ts keygen --cert ./certs server`;
+  zmq-ts keygen --cert ./certs server
+  zmq-ts cluster start -n 4 --file cluster.json &
+  zmq-ts engine --file cluster.json        # one more engine, from any machine that reaches the controller
+  zmq-ts cluster stop --file cluster.json`;
 }
 
 /** Runs the CLI with these arguments; resolves to the exit code (never rejects for command errors). */
