@@ -13,4 +13,10 @@ if ! /usr/bin/python3 -c "import zmq, numpy" 2>/dev/null; then
     echo "setup: install python3-zmq and python3-numpy (Debian) for the interop tests" >&2
   fi
 fi
+# IPython parallel, for the cluster benchmark only (npm run bench compares with it); tests don't need it.
+if [ "${ZMQ_TS_SKIP_IPYPARALLEL:-}" != 1 ] && ! /usr/bin/python3 -c "import ipyparallel" 2>/dev/null \
+  && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-ipyparallel >/dev/null \
+    || echo "setup: python3-ipyparallel not installed; bench/cluster.ts will skip IPython parallel" >&2
+fi
 if [ "${CI:-}" = "true" ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
