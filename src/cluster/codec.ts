@@ -39,13 +39,14 @@ export function encodeValue(value: unknown, buffers: Buffer[], seen: Set<object>
   }
   if (value === null) return null;
   const obj = value as object;
-  if (isTypedArray(obj)) {
-    buffers.push(Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength));
-    return { [TAG]: "array", i: buffers.length - 1, dtype: dtypeOf(obj).name, length: obj.length };
-  }
+  // A Buffer is a Uint8Array too: test it first, so it comes back a Buffer.
   if (Buffer.isBuffer(obj)) {
     buffers.push(obj);
     return { [TAG]: "buffer", i: buffers.length - 1 };
+  }
+  if (isTypedArray(obj)) {
+    buffers.push(Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength));
+    return { [TAG]: "array", i: buffers.length - 1, dtype: dtypeOf(obj).name, length: obj.length };
   }
   if (obj instanceof ArrayBuffer) {
     buffers.push(Buffer.from(obj));
