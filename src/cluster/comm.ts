@@ -33,6 +33,13 @@ import { reducerFor, type ReduceOp, type Reducer } from "./reduce-ops.js";
 export const RING_THRESHOLD_BYTES = 64 * 1024;
 /** The chunk of a chained broadcast: small enough to pipeline, large enough to amortize a message. */
 export const BROADCAST_CHUNK_BYTES = 512 * 1024;
+/**
+ * The largest ring message: an array whose p-th part is larger runs as several rings
+ * at once (blocks), so no message exceeds this and a rank reduces one block while the
+ * next is on the wire. Smaller pipelining pieces measured slower on one machine
+ * (more messages, more interleaving, no spare core); see docs/CLUSTER.md.
+ */
+export const RING_SEGMENT_BYTES = 4 * 1024 * 1024;
 
 export interface CommOptions {
   /** Bounds every wait of every operation (ms): a send, a recv, a step of a collective. */
@@ -41,6 +48,8 @@ export interface CommOptions {
   ringThreshold?: number;
   /** Overrides BROADCAST_CHUNK_BYTES. */
   chunkBytes?: number;
+  /** Overrides RING_SEGMENT_BYTES. */
+  segmentBytes?: number;
 }
 
 /** What a wait needs to fail instead of hanging: its job, the engines it depends on, its timeout. */
@@ -104,10 +113,6 @@ class Round {
   }
 
   recv(rank: number, step: string): Promise<unknown> {
-    if (process.env.ZT_TRACE && this.comm.rank === 0) {
-      const t0 = performance.now();
-      return this.t.take(this.comm.group[rank]!, `${this.prefix}:${step}`, this.scope, "x").then((v) => { console.error(`${this.prefix}:${step} from ${rank} waited ${(performance.now() - t0).toFixed(1)} at ${(performance.now() % 100000).toFixed(1)}`); return v; });
-    }
     return this.t.take(this.comm.group[rank]!, `${this.prefix}:${step}`, this.scope, `${this.what}: waiting for rank ${rank} (engine ${this.comm.group[rank]!})`);
   }
 
@@ -141,6 +146,7 @@ export class Comm {
   readonly #timeout: number | undefined;
   readonly #ringThreshold: number;
   readonly #chunkBytes: number;
+  readonly #segmentBytes: number;
   readonly #peers: readonly number[];
   #seq = 0;
 
@@ -153,7 +159,8 @@ export class Comm {
     this.job = job;
     this.#timeout = options.timeout;
     this.#ringThreshold = options.ringThreshold ?? RING_THRESHOLD_BYTES;
-    this.#chunkBytes = Math.max(1, options.chunkBytes ?? (Number(process.env.ZT_CHUNK) || BROADCAST_CHUNK_BYTES));
+    this.#chunkBytes = Math.max(1, options.chunkBytes ?? BROADCAST_CHUNK_BYTES);
+    this.#segmentBytes = Math.max(1, options.segmentBytes ?? RING_SEGMENT_BYTES);
     this.#peers = this.group.filter((id) => id !== transport.self);
   }
 
@@ -346,12 +353,13 @@ export class Comm {
   }
 
   /**
-   * The ring's blocks: a large array is cut into blocks whose ring segments are about
-   * `chunkBytes`, and every block runs its own ring at the same time, so a rank
-   * reduces and forwards the first pieces while the next ones are still on the wire.
+   * The ring's blocks: an array whose segments would exceed `segmentBytes` is cut into
+   * blocks, and every block runs its own ring at the same time (each element is still
+   * reduced along one chain), so messages stay bounded and a rank reduces one block
+   * while the next is on the wire.
    */
   #blocks(work: TypedArray): TypedArray[] {
-    const count = Math.max(1, Math.min(work.length, Math.floor(work.byteLength / (this.size * this.#chunkBytes))));
+    const count = Math.max(1, Math.min(work.length, Math.ceil(work.byteLength / (this.size * this.#segmentBytes))));
     const blocks: TypedArray[] = [];
     for (let j = 0; j < count; j++) blocks.push(work.subarray(Math.floor((j * work.length) / count), Math.floor(((j + 1) * work.length) / count)));
     return blocks;

@@ -29,7 +29,7 @@ import { ClusterError } from "./errors.js";
 import { Mailbox, mailboxKey, type Waiter } from "./mesh-mailbox.js";
 import type { Message, Session } from "./session.js";
 
-export { Comm, RING_THRESHOLD_BYTES, BROADCAST_CHUNK_BYTES } from "./comm.js";
+export { Comm, RING_THRESHOLD_BYTES, BROADCAST_CHUNK_BYTES, RING_SEGMENT_BYTES } from "./comm.js";
 export type { CommOptions } from "./comm.js";
 export type { ReduceOp } from "./reduce-ops.js";
 
@@ -419,9 +419,11 @@ export class Mesh {
   #post(to: number, job: string | undefined, tag: string, value: unknown, scope: WaitScope, what: string): Sent {
     scope = { ...scope, job };
     let frames: Buffer[];
-    let buffers: Buffer[] = [];
+    const buffers: Buffer[] = [];
     try {
       if (this.id < 0) throw new ClusterError("EINVAL", `the mesh has no engine id yet (setSelf): ${what}`);
+      const blocked = this.#blocked(scope, what);
+      if (blocked) throw blocked;
       const json = encodeValue(value, buffers);
       if (to === this.id) {
         // To itself: no socket, but a copy, so the receiver owns what it gets as it would from a peer.
@@ -435,7 +437,6 @@ export class Mesh {
       return { queued: failed, done: failed };
     }
     const tracked = buffers.length > 0;
-    buffers = [];
     const sending = this.#linkFor(to, scope, what).then((link): Promise<void | MessageTracker> => {
       const dealer = this.#dealer(link);
       if (link.inproc) return dealer.send(frames, { copy: true });

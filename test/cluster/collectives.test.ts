@@ -95,7 +95,7 @@ describe("allreduce and reduce: every size, op, dtype and regime", () => {
     test(`${size} rank(s)`, async () => {
       const c = await cluster(size);
       try {
-        for (const [regime, ringThreshold] of [["tree", Infinity], ["ring", 0]] as const) {
+        for (const [regime, ringThreshold, segmentBytes] of [["tree", Infinity, undefined], ["ring", 0, undefined], ["ring in blocks", 0, 4]] as const) {
           for (const [opName, op] of OPS) {
             for (const [kind, Kind] of KINDS) {
               // 7 elements: fewer than some ring segment counts would like, odd, and not a multiple of p.
@@ -103,7 +103,7 @@ describe("allreduce and reduce: every size, op, dtype and regime", () => {
                 const what = `${regime} ${opName} ${kind}[${n}] on ${size}`;
                 const inputs = Array.from({ length: size }, (_, r) => input(Kind, r, n, opName));
                 const copies = inputs.map((a) => a.slice());
-                const comms = c.comms(randomUUID(), { timeout: T, ringThreshold });
+                const comms = c.comms(randomUUID(), { timeout: T, ringThreshold, segmentBytes });
                 const all = await onAll(comms, (comm, r) => comm.allreduce(inputs[r]!, op), what);
                 const ref = reference(inputs, op);
                 assert.deepEqual(all[0], ref, what);
@@ -137,14 +137,14 @@ describe("allreduce and reduce: every size, op, dtype and regime", () => {
   test("random floats over tcp: the ring and the tree give every rank the same bytes", async () => {
     const c = await cluster(5, "tcp");
     try {
-      for (const [regime, ringThreshold, n] of [["tree", Infinity, 1000], ["ring", undefined, 100_003]] as const) {
+      for (const [regime, ringThreshold, n, segmentBytes] of [["tree", Infinity, 1000, undefined], ["ring", undefined, 100_003, undefined], ["ring in 3 blocks", undefined, 100_003, 65_536]] as const) {
         const inputs = Array.from({ length: 5 }, () => Float64Array.from({ length: n }, () => Math.random() * 1e6 - 5e5));
-        const all = await onAll(c.comms(randomUUID(), { timeout: T, ringThreshold }), (comm, r) => comm.allreduce(inputs[r]!), regime);
+        const all = await onAll(c.comms(randomUUID(), { timeout: T, ringThreshold, segmentBytes }), (comm, r) => comm.allreduce(inputs[r]!), regime);
         assertSameBytes(all, regime);
         const ref = reference(inputs, "sum") as Float64Array;
         for (let i = 0; i < n; i += 997) assert.ok(Math.abs(all[0]![i]! - ref[i]!) < 1e-6, `${regime}: element ${i}`);
         const f32 = Array.from({ length: 5 }, () => Float32Array.from({ length: n }, () => Math.random()));
-        assertSameBytes(await onAll(c.comms(randomUUID(), { timeout: T, ringThreshold }), (comm, r) => comm.allreduce(f32[r]!)), `${regime} float32`);
+        assertSameBytes(await onAll(c.comms(randomUUID(), { timeout: T, ringThreshold, segmentBytes }), (comm, r) => comm.allreduce(f32[r]!)), `${regime} float32`);
       }
     } finally {
       await c.close();
@@ -322,6 +322,31 @@ describe("collectives: jobs, sequences and faults", () => {
       }
     });
   }
+
+  test("an abort that arrives before the job starts here fails its first collective; a finished job's late messages are dropped", async () => {
+    const c = await cluster(2);
+    try {
+      const [a, b] = c.meshes as [Mesh, Mesh];
+      a.abortJob("early", new Error("failed at once"), [0, 1]);
+      // b has no comm for the job yet (or creates it before the abort arrives): its first collective fails with a's error.
+      const outcome = await within(b.comm([0, 1], "early", { timeout: T }).barrier().then(() => "ok", (e: unknown) => e), T, "the abort");
+      assert.ok(outcome instanceof ClusterError, String(outcome));
+      assert.equal(outcome.code, "EABORTED");
+      assert.equal(outcome.engineId, 0);
+      assert.match(outcome.message, /engine 0 failed: failed at once/);
+      // A job that finished on b: a's late message for it is dropped, not kept.
+      const done = c.comms("done-job");
+      await onAll(done, (comm) => comm.barrier());
+      b.finishJob("done-job");
+      await done[0]!.send(1, "too late");
+      const until = Date.now() + T;
+      while (b.late === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(b.late, 1);
+      assert.equal(b.pending, 0);
+    } finally {
+      await c.close();
+    }
+  });
 
   test("a peer lost in the middle of a collective fails it with EENGINEDIED on every other rank", async () => {
     const c = await cluster(5, "tcp");
