@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as zmq from "../src/index.js";
 import { within } from "./helpers/util.js";
+import { tsCommand } from "./helpers/runtime.js";
 
 const CHILD = fileURLToPath(new URL("./fixtures/exit-queued.ts", import.meta.url));
 
@@ -15,7 +16,7 @@ test("a message sent just before the script ends is delivered, and the process e
   const pull = new zmq.Pull();
   try {
     await pull.bind("tcp://127.0.0.1:*");
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, pull.lastEndpoint!, "2000"], { stdio: "ignore" });
+    const child = spawn(...tsCommand(CHILD, pull.lastEndpoint!, "2000"), { stdio: "ignore" });
     const exited = new Promise<number | null>((r) => child.on("exit", r));
     try {
       const [msg] = await within(pull.receive(), 10_000, "the message from the exiting script");
@@ -30,7 +31,7 @@ test("a message sent just before the script ends is delivered, and the process e
 });
 
 test("with no peer ever, linger bounds the wait and the warning is printed", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, "tcp://127.0.0.1:1", "1200"], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(...tsCommand(CHILD, "tcp://127.0.0.1:1", "1200"), { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
   const exited = new Promise<number | null>((r) => child.on("exit", r));

@@ -15,6 +15,7 @@ import {
   type Event,
   type EventOfType,
 } from "../src/monitor/events.js";
+import { tsCommand } from "./helpers/runtime.js";
 
 const EMITTER_MODE =
   "Observer is in event emitter mode. After a call to events.on() it is not possible to read events with events.receive().";
@@ -247,7 +248,7 @@ function runChild(body: string, timeout = 10_000): { status: number | null; sign
   const observerUrl = new URL("../src/monitor/observer.ts", import.meta.url).href;
   writeFileSync(file, `import { Observer } from ${JSON.stringify(observerUrl)};\n${body}\n`);
   try {
-    const res = spawnSync(process.execPath, ["--import", "tsx", file], { cwd: root, timeout, encoding: "utf8" });
+    const res = spawnSync(...tsCommand(file), { cwd: root, timeout, encoding: "utf8" });
     return { status: res.status, signal: res.signal, stderr: res.stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });

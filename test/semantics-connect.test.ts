@@ -400,7 +400,7 @@ describe("ipc endpoints and IPv6 (libzmq test_abstract_ipc.cpp, test_rebind_ipc.
   test("binding over a stale socket file left by a SIGKILLed process works", async () => {
     const path = tmpPath("stale");
     const child = spawn(process.execPath, [
-      "-e", "require('net').createServer().listen(process.argv[1], () => console.log('ready'))", path,
+      "-e", "require('net').createServer().listen(process.argv.at(-1), () => console.log('ready'))", path,
     ], { stdio: ["ignore", "pipe", "inherit"] });
     const a = new zmq.Pair();
     const b = new zmq.Pair();

@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as zmq from "../src/index.js";
 import { within } from "./helpers/util.js";
+import { tsCommand } from "./helpers/runtime.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -23,7 +24,7 @@ interface Run {
 }
 
 function run(scenario: string): Run {
-  const child = spawn(process.execPath, ["--import", "tsx", fixture, scenario], {
+  const child = spawn(...tsCommand(fixture, scenario), {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
   });

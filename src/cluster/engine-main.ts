@@ -34,12 +34,17 @@ interface Channel {
 function openChannel(): Channel | null {
   if (!isMainThread && parentPort) {
     const port = parentPort;
+    // Handlers are removed one by one: Deno's parentPort has no removeAllListeners.
+    const handlers: Array<(msg: ToEngineMain) => void> = [];
     return {
       send: (msg) => port.postMessage(msg),
-      listen: (handler) => port.on("message", handler),
+      listen: (handler) => {
+        handlers.push(handler);
+        port.on("message", handler);
+      },
       onParentGone: () => {},
       release: () => {
-        port.removeAllListeners("message");
+        for (const h of handlers.splice(0)) port.off("message", h);
         port.unref();
       },
     };

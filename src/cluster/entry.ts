@@ -32,10 +32,13 @@ function ownFile(): string {
   }
 }
 
+/** Bun and Deno run TypeScript entries as they are; only Node needs tsx loaded in the thread / child. */
+const nativeTypeScript = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" || typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+
 export interface Entry {
   /** Absolute path of the entry. */
   path: string;
-  /** The entry is TypeScript: load tsx first. */
+  /** The entry is TypeScript and the runtime needs tsx loaded first (Node only). */
   ts: boolean;
 }
 
@@ -48,11 +51,11 @@ function toPath(f: string | URL): string {
 export function engineEntry(given?: string | URL): Entry {
   if (given !== undefined) {
     const path = toPath(given);
-    return { path, ts: /\.[cm]?ts$/.test(path) };
+    return { path, ts: /\.[cm]?ts$/.test(path) && !nativeTypeScript };
   }
   const self = toPath(ownFile());
   const ext = extname(self);
-  return { path: join(dirname(self), `engine-main${ext}`), ts: /^\.[cm]?ts$/.test(ext) };
+  return { path: join(dirname(self), `engine-main${ext}`), ts: /^\.[cm]?ts$/.test(ext) && !nativeTypeScript };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);

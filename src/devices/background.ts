@@ -2,9 +2,10 @@ import { Worker } from "node:worker_threads";
 import { fork, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
-import { dirname, extname, join } from "node:path";
+import { dirname, extname, isAbsolute, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DeviceStatistics } from "./relay.js";
+import { nativeTypeScript, runtimeName } from "../util/runtime.js";
 
 /**
  * pyzmq's ThreadDevice / ProcessDevice: a device (queue, forwarder, streamer,
@@ -186,7 +187,9 @@ function checkTimeout(v: unknown, name: string, dflt: number): number {
 
 /** This module's own file (a path, or a file: URL), without import.meta (the CommonJS build has none). */
 function ownFile(): string {
-  if (typeof __filename === "string") return __filename;
+  // CommonJS defines __filename; a worker started from eval'd code has a global
+  // "[worker eval]" one, which is not this module's file.
+  if (typeof __filename === "string" && isAbsolute(__filename)) return __filename;
   const savedPrepare = Error.prepareStackTrace;
   const savedLimit = Error.stackTraceLimit;
   try {
@@ -208,7 +211,11 @@ function ownFile(): string {
 interface Entry {
   /** Absolute path of the entry. */
   path: string;
-  /** The entry is TypeScript: load tsx first (workers and children do not inherit `--import tsx`). */
+  /**
+   * The entry is TypeScript and the runtime needs a loader for it: load tsx first (Node's
+   * workers and children do not inherit `--import tsx`). False on Bun and Deno, which run
+   * TypeScript entries as they are.
+   */
   ts: boolean;
 }
 
@@ -222,12 +229,12 @@ function toPath(f: string | URL): string {
 function resolveEntry(given: string | URL | undefined): Entry {
   if (given !== undefined) {
     const path = toPath(given);
-    return { path, ts: /\.[cm]?ts$/.test(path) };
+    return { path, ts: /\.[cm]?ts$/.test(path) && !nativeTypeScript };
   }
   if (!defaultEntry) {
     const self = toPath(ownFile());
     const ext = extname(self);
-    const ts = /^\.[cm]?ts$/.test(ext);
+    const ts = /^\.[cm]?ts$/.test(ext) && !nativeTypeScript;
     defaultEntry = { path: join(dirname(self), `device-worker${ext}`), ts };
   }
   return defaultEntry;
@@ -562,7 +569,13 @@ export class ProcessDevice extends BackgroundDevice {
       gone = true;
       events.exit(description, error);
     };
-    child.on("message", (msg) => events.message(msg as FromDevice));
+    child.on("message", (msg) => {
+      events.message(msg as FromDevice);
+      // On Deno the child leaves the disconnect to us (see device-worker.ts): after its last
+      // word (it has closed its sockets), end the channel from this side.
+      const t = (msg as FromDevice).t;
+      if (runtimeName === "deno" && (t === "start-failed" || t === "failed" || t === "stopped") && child.connected) child.disconnect();
+    });
     child.on("error", (e) => {
       error ??= e;
       // A child that could not be spawned emits no exit.

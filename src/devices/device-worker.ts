@@ -17,6 +17,7 @@ import {
   checkDeviceSpec, toWireError,
   type BackgroundDeviceSpec, type DeviceEndpoints, type FromDevice, type SideSpec, type ToDevice,
 } from "./background.js";
+import { runtimeName } from "../util/runtime.js";
 
 /** How long a stopping device may linger (sockets flushing what they hold) before it exits anyway. */
 const EXIT_GRACE_MS = 1000;
@@ -31,14 +32,19 @@ interface Channel {
 function openChannel(): Channel | null {
   if (!isMainThread && parentPort) {
     const port = parentPort;
+    const handlers: ((msg: ToDevice) => void)[] = [];
     return {
       send: (msg, then) => {
         port.postMessage(msg);
         then?.();
       },
-      listen: (handler) => port.on("message", handler),
+      listen: (handler) => {
+        handlers.push(handler);
+        port.on("message", handler);
+      },
       release: () => {
-        port.removeAllListeners("message");
+        // off() per handler, not removeAllListeners(): Deno's parentPort does not implement the latter.
+        for (const h of handlers.splice(0)) port.off("message", h);
         port.unref();
       },
     };
@@ -55,7 +61,10 @@ function openChannel(): Channel | null {
       listen: (handler) => process.on("message", (m) => handler(m as ToDevice)),
       release: () => {
         process.removeAllListeners("message");
-        if (process.connected) process.disconnect();
+        // On Deno the send callback runs before the message is written, and disconnecting
+        // right after it can lose our last message: there the parent disconnects once it has
+        // it (background.ts), and the exit grace timer ends this process otherwise.
+        if (runtimeName !== "deno" && process.connected) process.disconnect();
       },
     };
   }

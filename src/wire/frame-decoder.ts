@@ -24,8 +24,12 @@ export interface FrameSink {
 }
 
 const TWO_POW_32 = 0x1_0000_0000;
-/** Largest body Buffer.allocUnsafe can make on this platform. */
-const MAX_BUFFER = bufferConstants.MAX_LENGTH;
+/**
+ * Largest body we try to allocate: Buffer's limit, at most 4 GiB. Node 20 and Bun report
+ * 2^32; Node 22 and Deno report 2^53 - 1 but fail to allocate far below that, so without
+ * the cap an absurd size would be tried (and fail) instead of refused, on those runtimes only.
+ */
+const MAX_BUFFER = Math.min(bufferConstants.MAX_LENGTH, TWO_POW_32);
 
 export class FrameDecoder {
   private readonly sink: FrameSink;

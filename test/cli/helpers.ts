@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { tsCommand } from "../helpers/runtime.js";
 
 const root = join(process.cwd());
 const MAIN = join(root, "src", "cli", "main.ts");
@@ -15,9 +16,9 @@ export interface Cli {
   kill(): void;
 }
 
-/** Spawns `node --import tsx src/cli/main.ts ...args`. */
+/** Spawns `node --import tsx src/cli/main.ts ...args` (or its equivalent on Bun and Deno: tsCommand). */
 export function cli(...args: string[]): Cli {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(...tsCommand(MAIN, ...args), { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));

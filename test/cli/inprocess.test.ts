@@ -19,7 +19,7 @@ async function capture(args: string[]): Promise<{ code: number; stdout: string; 
   }
 }
 
-const NAMES = ["send", "recv", "pub", "sub", "req", "rep", "proxy", "queue", "monitored-queue", "monitor", "keygen", "bench"];
+const NAMES = ["send", "recv", "pub", "sub", "req", "rep", "proxy", "queue", "monitored-queue", "monitor", "keygen", "bench", "cluster", "engine"];
 
 test("--help for every command", async () => {
   assert.deepEqual(Object.keys(commands).sort(), [...NAMES].sort());

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { tsCommand } from "../helpers/runtime.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const TIMEOUT = 15_000;
@@ -30,7 +31,7 @@ interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: stri
 function run(name: string): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join("examples", `${name}.ts`)], {
+    const child = spawn(...tsCommand(join("examples", `${name}.ts`)), {
       cwd: root, stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

@@ -6,6 +6,7 @@
 // resort, when this process exits).
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { nodeForPeers } from "../helpers/runtime.js";
 
 export type PeerKind = "python" | "zeromq.js";
 
@@ -105,7 +106,7 @@ export class Peer {
       subscribe: spec.subscribe?.map((t) => toBuf(t).toString("hex")),
     });
     const [cmd, args] =
-      kind === "python" ? [PYTHON, ["-u", PY_PEER, json]] : [process.execPath, [JS_PEER, json]];
+      kind === "python" ? [PYTHON, ["-u", PY_PEER, json]] : [nodeForPeers, [JS_PEER, json]];
     this.child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
     installExitHook();
     live.add(this);

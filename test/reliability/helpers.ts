@@ -40,11 +40,13 @@ export function fdCount(): number {
 }
 
 let gcFn: (() => void) | null = null;
-/** A real gc() even without --expose-gc on the command line. */
+/** A real gc() even without --expose-gc on the command line (V8: Node, Deno; or Bun's). */
 export function gc(): void {
   if (!gcFn) {
     const g = (globalThis as { gc?: () => void }).gc;
+    const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
     if (g) gcFn = g;
+    else if (bun) gcFn = () => bun.gc(true); // JavaScriptCore: no V8 flags; Bun.gc(true) is a full, synchronous gc
     else {
       v8.setFlagsFromString("--expose-gc");
       gcFn = vm.runInNewContext("gc") as () => void;
