@@ -51,15 +51,3 @@ export const zeromqInProcessGap: string | null =
       ? "Deno runs the npm zeromq native addon unreliably in-process (SIGSEGV in zeromq.js peers; a zeromq.js ZAP handler stops answering after its first request)"
       : null;
 
-/**
- * Why a test that times a server-side timer from the client's `connect` event, for a burst
- * of simultaneous loopback connections in the same process, cannot do so here (or false).
- * Bun and Deno dispatch the clients' `connect` callbacks of a 200-connection burst tens of
- * milliseconds after the server has accepted them (measured: up to ~90 ms on Bun, ~120 ms on
- * Deno under load), so a handshakeInterval of 300 ms looks like 180-265 ms from the client
- * side; a single connection, timed the same way, closes at 301-309 ms on both.
- */
-export const connectBurstClockGap: string | false =
-  runtimeName !== "node"
-    ? `${runtimeLabel} runs the clients' 'connect' callbacks of a 200-connection loopback burst up to ~100 ms after the server accepted them, so the client-side clock cannot bound handshakeInterval from below`
-    : false;

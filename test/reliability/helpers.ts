@@ -30,6 +30,31 @@ export async function rawConnect(port: number, ms = 3000): Promise<NetSocket> {
   return s;
 }
 
+/**
+ * How long a server keeps connections that stall in the handshake, measured on a few
+ * connections opened one at a time: with no burst, the client's 'connect' callback runs
+ * right after the server accepted, so the time from it to the close is the server's
+ * lifetime for the connection, not less (in a burst of hundreds the callbacks can run
+ * ~100 ms late on some runtimes and under load, which would make a correct server look
+ * early). Half stay silent, half stop mid-greeting.
+ */
+export async function sequentialStallLifetimes(port: number, partialGreeting: Buffer, count = 4, ms = 5000): Promise<number[]> {
+  const sockets: NetSocket[] = [];
+  const lifetimes: Promise<number>[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const s = await rawConnect(port);
+      const opened = performance.now();
+      sockets.push(s);
+      if (i % 2 === 1) s.write(partialGreeting);
+      lifetimes.push(closedPromise(s).then(() => performance.now() - opened));
+    }
+    return (await within(Promise.all(lifetimes), ms, "stalled connections (one at a time) closed")).sort((a, b) => a - b);
+  } finally {
+    for (const s of sockets) s.destroy();
+  }
+}
+
 export const closedPromise = (s: NetSocket): Promise<void> =>
   s.destroyed && s.closed ? Promise.resolve() : new Promise((r) => s.once("close", () => r()));
 
