@@ -13,7 +13,7 @@
  * Writes bench/cluster-results.json and prints a markdown table.
  */
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -45,6 +45,20 @@ interface Figures {
   lb_p50_ms: number;
   lb_p99_ms: number;
   tasks_per_s: number;
+  /** CPU (user + system) per task in the throughput runs, µs: this process (controller + client) and all engines together. */
+  cpu_controller_us?: number;
+  cpu_engines_us?: number;
+}
+
+/** utime + stime of a process, µs (Linux /proc; 0 elsewhere). */
+function processCpuUs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
 }
 
 const pct = (samples: number[], p: number): number => {
@@ -77,6 +91,9 @@ async function ours(): Promise<Figures> {
       l.push(performance.now() - t);
     }
     const rates: number[] = [];
+    const pids = cluster.engineIds.map((id) => cluster.engine(id)?.pid ?? 0).filter((p) => p > 0);
+    const engineCpu0 = pids.reduce((a, p) => a + processCpuUs(p), 0);
+    const cpu0 = process.cpuUsage();
     for (let r = 0; r < REPEAT; r++) {
       const t = performance.now();
       const results: AsyncResult<unknown>[] = [];
@@ -84,10 +101,14 @@ async function ours(): Promise<Figures> {
       await Promise.all(results);
       rates.push(TASKS / ((performance.now() - t) / 1000));
     }
+    const cpu = process.cpuUsage(cpu0);
+    const engineCpu = pids.reduce((a, p) => a + processCpuUs(p), 0) - engineCpu0;
     return {
       impl: "zmq-ts/cluster", engines: ENGINES, startup_s: startup,
       direct_p50_ms: pct(d, 50), direct_p99_ms: pct(d, 99), lb_p50_ms: pct(l, 50), lb_p99_ms: pct(l, 99),
       tasks_per_s: pct(rates, 50),
+      cpu_controller_us: (cpu.user + cpu.system) / (TASKS * REPEAT),
+      cpu_engines_us: engineCpu / (TASKS * REPEAT),
     };
   } finally {
     await cluster.stop();
@@ -135,6 +156,7 @@ const rows = [
   `| no-op tasks/s, load-balanced, ${TASKS} at once | ${Math.round(a.tasks_per_s)} | ${b ? Math.round(b.tasks_per_s) : ""} | ${ratio(a.tasks_per_s, b?.tasks_per_s)} |`,
   `| one task round trip, direct, p50 / p99 ms | ${f2(a.direct_p50_ms)} / ${f2(a.direct_p99_ms)} | ${b ? `${f2(b.direct_p50_ms)} / ${f2(b.direct_p99_ms)}` : ""} | ${ratio(a.direct_p50_ms, b?.direct_p50_ms)} (p50) |`,
   `| one task round trip, load-balanced, p50 / p99 ms | ${f2(a.lb_p50_ms)} / ${f2(a.lb_p99_ms)} | ${b ? `${f2(b.lb_p50_ms)} / ${f2(b.lb_p99_ms)}` : ""} | ${ratio(a.lb_p50_ms, b?.lb_p50_ms)} (p50) |`,
+  `| CPU per task in the throughput runs, µs: controller + client process / engines | ${Math.round(a.cpu_controller_us ?? 0)} / ${Math.round(a.cpu_engines_us ?? 0)} | | |`,
   `| cluster start (controller + ${ENGINES} engines registered), s | ${f2(a.startup_s)} | ${b ? f2(b.startup_s) : ""} | |`,
 ];
 const text = [

@@ -27,7 +27,7 @@ import { ClusterError, type ClusterErrorCode } from "./errors.js";
 import { HubChannel } from "./hub-channel.js";
 import type { TaskRecord } from "./hub.js";
 import { drop, newDropCounts, receiveLoop, stderrLogger, type DropCounts, type Logger } from "./log.js";
-import { Session, type JsonObject, type Message } from "./session.js";
+import { isoNow, Session, type JsonObject, type Message } from "./session.js";
 import { DirectView, LoadBalancedView, type LoadBalancedOptions } from "./views.js";
 
 export interface ClientOptions {
@@ -375,7 +375,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const md = msg.metadata;
     const c = msg.content;
     const meta = p.meta;
-    meta.received = new Date().toISOString();
+    meta.received = isoNow();
     if (Number.isInteger(md.engine_id)) meta.engineId = md.engine_id as number;
     if (typeof md.engine_uuid === "string") meta.engineUuid = md.engine_uuid;
     if (typeof md.started === "string") meta.started = md.started;

@@ -9,11 +9,15 @@
  * arguments (same dtype and length for reductions), as in MPI.
  *
  * Algorithms (see docs/CLUSTER.md, "Collectives"):
- * - reduce / allreduce below `ringThreshold` bytes: a binomial tree to the root, then
- *   (allreduce) a binomial tree broadcast of the root's result — 2·⌈log₂ p⌉ latencies.
+ * - allreduce below DOUBLING_MAX_BYTES: recursive doubling — ⌈log₂ p⌉ rounds of
+ *   pairwise exchanges (two more hops for the extra ranks when p is not a power of 2).
+ * - reduce below `ringThreshold` bytes (and allreduce between the two): a binomial tree
+ *   to the root, then (allreduce) a binomial tree broadcast of the root's result.
  * - reduce / allreduce from `ringThreshold` up: ring reduce-scatter (each rank reduces
  *   one p-th of the array), then a ring allgather (allreduce) or a gather of the
  *   reduced segments at the root (reduce) — each rank sends 2·(p−1)/p of the array.
+ *   Not by default for a group whose ranks all share one host with fewer cores than
+ *   ranks (see ringThresholdFor): there the tree's fewer steps win.
  * - broadcast: a binomial tree; a typed array from `ringThreshold` up among 3 or more
  *   ranks goes down a pipelined chain in chunks instead, so every link carries it once.
  * - scatter / gather: the root sends (receives) each rank's part directly.
@@ -31,6 +35,21 @@ import { reducerFor, type ReduceOp, type Reducer } from "./reduce-ops.js";
 
 /** From this many bytes, reductions use the ring and broadcasts of typed arrays the chain. */
 export const RING_THRESHOLD_BYTES = 64 * 1024;
+/** Below this many bytes allreduce uses recursive doubling (every rank sends the whole array log₂ p times). */
+export const DOUBLING_MAX_BYTES = 64 * 1024;
+
+/**
+ * The default ring threshold of reductions for a group: RING_THRESHOLD_BYTES, except
+ * when every rank runs on this host (`allLocal`) and there are more ranks than cores —
+ * then Infinity (the tree). The ring's advantage is every link busy at once; ranks
+ * sharing fewer cores take turns instead, and the ring's 2(p−1) dependent steps and its
+ * all-at-once sends and receives cost more than the tree's 2⌈log₂ p⌉ steps (measured:
+ * 4 processes on 2 cores, 8 MiB float64 over tcp, ring 235 ms vs tree 148 ms; see
+ * docs/CLUSTER.md).
+ */
+export function ringThresholdFor(size: number, allLocal: boolean, cores: number): number {
+  return allLocal && size > cores ? Infinity : RING_THRESHOLD_BYTES;
+}
 /** The chunk of a chained broadcast: small enough to pipeline, large enough to amortize a message. */
 export const BROADCAST_CHUNK_BYTES = 512 * 1024;
 /**
@@ -44,12 +63,25 @@ export const RING_SEGMENT_BYTES = 4 * 1024 * 1024;
 export interface CommOptions {
   /** Bounds every wait of every operation (ms): a send, a recv, a step of a collective. */
   timeout?: number;
-  /** Overrides RING_THRESHOLD_BYTES (0: always the ring / chain; Infinity: always the tree). */
+  /**
+   * Overrides RING_THRESHOLD_BYTES (0: always the ring / chain; Infinity: never). By
+   * default reductions use ringThresholdFor(): the tree for a group that shares one
+   * host with fewer cores than ranks.
+   */
   ringThreshold?: number;
   /** Overrides BROADCAST_CHUNK_BYTES. */
   chunkBytes?: number;
   /** Overrides RING_SEGMENT_BYTES. */
   segmentBytes?: number;
+  /**
+   * The allreduce below DOUBLING_MAX_BYTES (and below the ring threshold): "doubling"
+   * (recursive doubling, the default: ⌈log₂ p⌉ rounds) or "tree" (binomial tree reduce
+   * to rank 0 + tree broadcast: 2·⌈log₂ p⌉ hops, each rank sending the array at most
+   * twice). Default: the mesh's choice — the tree over inproc, where every rank shares
+   * one thread and what counts is the number of messages (2(p−1) against p·⌈log₂ p⌉),
+   * not the length of the chain; doubling elsewhere.
+   */
+  smallAllreduce?: "doubling" | "tree";
 }
 
 /** What a wait needs to fail instead of hanging: its job, the engines it depends on, its timeout. */
@@ -70,6 +102,10 @@ export interface CommTransport {
   readonly self: number;
   post(to: number, tag: string, value: unknown, scope: WaitScope, what: string): Sent;
   take(from: number, tag: string, scope: WaitScope, what: string): Promise<unknown>;
+  /** The reductions' ring threshold for a group when the comm's options do not set one. */
+  defaultRingThreshold?(group: readonly number[]): number;
+  /** The small allreduce when the comm's options do not say. */
+  readonly defaultSmallAllreduce?: "doubling" | "tree";
 }
 
 type ArrayCtor = new (length: number) => TypedArray;
@@ -80,6 +116,19 @@ const describe = (v: unknown): string =>
 /** Copies `part` into `into` at `offset` (the TypedArray union has no common set()). */
 function put(into: TypedArray, part: TypedArray, offset: number): void {
   (into as Uint8Array).set(part as Uint8Array, offset);
+}
+
+/**
+ * Folds `other` into `work` as op(lower, higher): `otherIsLower` says which block comes
+ * first. `other` is this rank's own received memory, so it may be written.
+ */
+function reduceInOrder(reduce: Reducer, work: TypedArray, other: TypedArray, otherIsLower: boolean): void {
+  if (otherIsLower) {
+    reduce(other, work);
+    put(work, other, 0);
+  } else {
+    reduce(work, other);
+  }
 }
 
 function concat(like: TypedArray, parts: readonly TypedArray[]): TypedArray {
@@ -145,8 +194,11 @@ export class Comm {
   readonly #t: CommTransport;
   readonly #timeout: number | undefined;
   readonly #ringThreshold: number;
+  /** The ring threshold of reduce / allreduce (ringThreshold when given, else the group's default). */
+  readonly #reduceRingThreshold: number;
   readonly #chunkBytes: number;
   readonly #segmentBytes: number;
+  readonly #smallAllreduce: "doubling" | "tree";
   readonly #peers: readonly number[];
   #seq = 0;
 
@@ -159,9 +211,16 @@ export class Comm {
     this.job = job;
     this.#timeout = options.timeout;
     this.#ringThreshold = options.ringThreshold ?? RING_THRESHOLD_BYTES;
+    this.#reduceRingThreshold = options.ringThreshold ?? transport.defaultRingThreshold?.(this.group) ?? RING_THRESHOLD_BYTES;
     this.#chunkBytes = Math.max(1, options.chunkBytes ?? BROADCAST_CHUNK_BYTES);
     this.#segmentBytes = Math.max(1, options.segmentBytes ?? RING_SEGMENT_BYTES);
+    this.#smallAllreduce = (options.smallAllreduce ?? transport.defaultSmallAllreduce ?? "doubling") === "tree" ? "tree" : "doubling";
     this.#peers = this.group.filter((id) => id !== transport.self);
+  }
+
+  /** From how many bytes reduce / allreduce use the ring (Infinity: never). */
+  get ringThreshold(): number {
+    return this.#reduceRingThreshold;
   }
 
   #scope(): WaitScope {
@@ -276,17 +335,63 @@ export class Comm {
     const { work, reduce } = this.#prepare(array, op, "allreduce");
     if (this.size === 1) return work;
     const round = this.#round("allreduce");
-    if (work.byteLength >= this.#ringThreshold) {
+    if (work.byteLength >= this.#reduceRingThreshold) {
       await Promise.all(this.#blocks(work).map(async (block, j) => {
         await this.#ringReduceScatter(round, block, reduce, j);
         await this.#ringAllgather(round, block, j);
       }));
+    } else if (this.#smallAllreduce === "doubling" && work.byteLength < DOUBLING_MAX_BYTES) {
+      await this.#recursiveDoubling(round, work, reduce);
     } else {
       await this.#treeReduce(round, work, reduce, 0);
       await this.#treeBroadcastInto(round, work, 0);
     }
     await round.end();
     return work;
+  }
+
+  /**
+   * Small allreduce by recursive doubling (a butterfly): ⌈log₂ p⌉ rounds in which every
+   * rank exchanges its partial result with the rank whose (folded) rank differs in one
+   * bit, instead of a tree's 2·⌈log₂ p⌉ dependent hops. Both partners combine the same
+   * two blocks in the same order — op(lower ranks' block, higher ranks' block) — so every
+   * rank ends with the same bytes, and the result is the fold in rank order
+   * r0 ⊕ r1 ⊕ … (which also makes an associative but non-commutative op well defined).
+   * With p not a power of two, the first 2·(p − 2^k) ranks pair up first (the even one
+   * hands its array to the odd one, which folds the pair) and get the result back at the
+   * end: two more hops, for those ranks only.
+   */
+  async #recursiveDoubling(round: Round, work: TypedArray, reduce: Reducer): Promise<void> {
+    const p = this.size, r = this.rank;
+    let pof2 = 1;
+    while (pof2 * 2 <= p) pof2 *= 2;
+    const rem = p - pof2;
+    // Fold in: ranks below 2·rem pair up; the even one sits the butterfly out.
+    let vrank: number;
+    if (r < 2 * rem) {
+      if (r % 2 === 0) {
+        await round.send(r + 1, "fi", work);
+        put(work, await round.recvLike(r + 1, "fo", work), 0);
+        return;
+      }
+      reduceInOrder(reduce, work, await round.recvLike(r - 1, "fi", work), true);
+      vrank = r >> 1;
+    } else {
+      vrank = r - rem;
+    }
+    const real = (v: number): number => (v < rem ? 2 * v + 1 : v + rem);
+    for (let mask = 1; mask < pof2; mask <<= 1) {
+      const partner = real(vrank ^ mask);
+      // Our block goes out as it is now; the send is a view of `work`, which is then
+      // folded in place — so send a copy (small: this path is below DOUBLING_MAX_BYTES).
+      const [, got] = await Promise.all([
+        round.send(partner, `x${mask}`, work.slice()),
+        round.recvLike(partner, `x${mask}`, work),
+      ]);
+      reduceInOrder(reduce, work, got, partner < r);
+    }
+    // Fold out: the odd rank of a pair gives the result to its even partner.
+    if (r < 2 * rem) await round.send(r - 1, "fo", work);
   }
 
   /** The reduction at `root` (undefined elsewhere). */
@@ -300,7 +405,7 @@ export class Comm {
     const { work, reduce } = this.#prepare(array, op, "reduce");
     if (this.size === 1) return work;
     const round = this.#round("reduce");
-    if (work.byteLength >= this.#ringThreshold) {
+    if (work.byteLength >= this.#reduceRingThreshold) {
       await Promise.all(this.#blocks(work).map(async (block, j) => {
         await this.#ringReduceScatter(round, block, reduce, j);
         await this.#gatherSegments(round, block, root, j);

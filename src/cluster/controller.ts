@@ -119,7 +119,6 @@ export class Controller {
     const hbPing = make(new Publisher(ctx));
     const hbPong = make(new Router(ctx));
     const muxMonitor = make(new Publisher({ ...ctx, sendHighWaterMark: 0 }));
-    const taskMonitor = make(new Publisher({ ...ctx, sendHighWaterMark: 0 }));
     const hubMonitor = make(new Subscriber({ ...ctx, receiveHighWaterMark: 0 }));
     const byChannel: Record<Channel, Socket> = {
       registration, mux_client: muxClient, mux_engine: muxEngine, task_client: taskClient, task_engine: taskEngine,
@@ -135,10 +134,8 @@ export class Controller {
       }
       const monitorName = `inproc://zmq-ts-cluster-monitor-${randomBytes(6).toString("hex")}`;
       await muxMonitor.bind(`${monitorName}/mux`);
-      await taskMonitor.bind(`${monitorName}/task`);
       hubMonitor.subscribe();
       hubMonitor.connect(`${monitorName}/mux`);
-      hubMonitor.connect(`${monitorName}/task`);
     } catch (e) {
       for (const s of sockets) s.close();
       if (removeDir) rmSync(removeDir, { recursive: true, force: true });
@@ -155,7 +152,13 @@ export class Controller {
       endpoints,
     };
     const scheduler = new TaskScheduler({
-      session, clients: taskClient, engines: taskEngine, monitor: taskMonitor, scheme: scheme.choose, highWaterMark: hwm, log,
+      session, clients: taskClient, engines: taskEngine, scheme: scheme.choose, highWaterMark: hwm, log,
+      // The hub is made below; the scheduler records nothing before start().
+      records: {
+        recordRequest: (queue, header, content, client) => hub.recordRequest(queue, header, content, client),
+        recordDispatch: (msgId, engineUuid) => hub.recordDispatch(msgId, engineUuid),
+        recordReply: (frames, at, engineUuid) => hub.recordReply(frames, at, engineUuid),
+      },
     });
     let controller: Controller | null = null;
     const hub = new Hub({

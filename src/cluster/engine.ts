@@ -31,7 +31,7 @@ import { Heart } from "./heart.js";
 import { HubChannel } from "./hub-channel.js";
 import { drop, newDropCounts, receiveLoop, stderrLogger, type DropCounts, type Logger } from "./log.js";
 import { Mesh, type Comm, type PeerInfo } from "./mesh.js";
-import { Session, type JsonObject, type Message } from "./session.js";
+import { isoNow, Session, type JsonObject, type Message } from "./session.js";
 import { formatArgs, runInTask, type TaskContext, type TaskScope } from "./task-context.js";
 
 export interface EngineOptions {
@@ -346,14 +346,14 @@ export class Engine {
   // ---- running a request ------------------------------------------------------------
 
   async #run({ socket, msg }: Request): Promise<void> {
-    const started = new Date().toISOString();
+    const started = isoNow();
     const isExecute = msg.header.msg_type === "execute_request";
     const md = msg.metadata;
     const job = typeof md.job === "string" && md.job !== "" ? md.job : msg.header.msg_id;
     const group = Array.isArray(md.group) && md.group.length > 0 && md.group.every((g) => Number.isInteger(g) && g >= 0)
       ? [...new Set(md.group as number[])].sort((a, b) => a - b)
       : [this.id];
-    await this.#ensurePeers(group);
+    if (!this.#knowsAll(group)) await this.#ensurePeers(group);
     const out = { stdout: "", stderr: "" };
     let pending = { stdout: "", stderr: "" };
     let flushScheduled = false;
@@ -410,7 +410,7 @@ export class Engine {
       parent: msg,
       buffers,
       metadata: {
-        engine_id: this.id, engine_uuid: this.uuid, started, completed: new Date().toISOString(),
+        engine_id: this.id, engine_uuid: this.uuid, started, completed: isoNow(),
         stdout: out.stdout, stderr: out.stderr, status,
       },
     });
@@ -421,9 +421,12 @@ export class Engine {
    * A group naming an engine this one has not heard of (its registration notification
    * was missed, or is still on its way): ask the hub for the table rather than wait.
    */
+  #knowsAll(group: readonly number[]): boolean {
+    for (const g of group) if (g !== this.id && !this.mesh.hasPeer(g)) return false;
+    return true;
+  }
+
   async #ensurePeers(group: readonly number[]): Promise<void> {
-    const known = new Set(this.mesh.peers().map((p) => p.id));
-    if (group.every((g) => g === this.id || known.has(g))) return;
     try {
       const reply = await this.#hub.request("connection_request", {}, 2000);
       if (Array.isArray(reply.content.engines)) this.mesh.setPeers(reply.content.engines as PeerInfo[]);

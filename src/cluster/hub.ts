@@ -3,9 +3,11 @@
  *   - registers engines (registration ROUTER): gives each the next integer id and the
  *     table of peers, and publishes registration / unregistration notifications (PUB);
  *   - watches their hearts (HeartMonitor) and unregisters one whose heart stopped;
- *   - keeps a record of every task: the direct queue and the task scheduler send it a
- *     copy of each request and reply (monitor SUB), from which it tracks
- *     submitted → running → completed | failed, with timings, engine and client;
+ *   - keeps a record of every task: the direct queue sends it a copy of each request and
+ *     reply (monitor SUB); the task scheduler, in the same process, which has verified
+ *     and parsed its messages already, calls recordRequest / recordDispatch /
+ *     recordReply directly. From these it tracks submitted → running → completed |
+ *     failed, with timings, engine and client;
  *   - answers clients' queries (connection_request, queue_request, result_request) and
  *     relays shutdown_request to engines.
  *
@@ -16,7 +18,7 @@ import type { Publisher, Router, Subscriber } from "../index.js";
 import { ClusterError } from "./errors.js";
 import { HeartMonitor } from "./heart.js";
 import { drop, newDropCounts, receiveLoop, type DropCounts, type Logger } from "./log.js";
-import type { Message, Session } from "./session.js";
+import type { Message, MessageHeader, Session } from "./session.js";
 
 /** An engine as the hub knows it. */
 export interface EngineInfo {
@@ -296,54 +298,54 @@ export class Hub {
     if (msg.content.hub === true) this.#o.onShutdown?.();
   }
 
-  // ---- copies from the direct queue and the task scheduler ---------------------------------
+  // ---- copies from the direct queue, records from the task scheduler ----------------------
 
   /**
-   * A copy: [prefix, ...message as sent on]. Prefixes: "in" (client → engine through the
-   * mux: ids [engine, client]), "out" (engine → client: [client, engine]), "intask"
-   * (a task reached the scheduler: [client]), "dispatch" (the scheduler gave it to an
-   * engine: [engine, client]), "outtask" (its reply: [client, engine]).
+   * A copy from the direct queue (MonitoredQueue): [prefix, ...message as sent on].
+   * Prefixes: "in" (client → engine: ids [engine, client]), "out" (engine → client:
+   * [client, engine]). Its signature is checked like any message's; only the parts the
+   * record needs are parsed (a reply's content only when it failed).
    */
   #onCopy(frames: Buffer[]): void {
     const prefix = frames[0]?.toString() ?? "";
-    let msg: Message;
+    const message = frames.slice(1);
     try {
-      msg = this.#o.session.deserialize(frames.slice(1));
+      const at = this.#o.session.verify(message);
+      switch (prefix) {
+        case "in": {
+          const header = this.#o.session.part(message, at, 0);
+          const content = this.#o.session.part(message, at, 3);
+          this.recordRequest("direct", header as MessageHeader, content, at >= 2 ? message[1]!.toString() : "", at >= 1 ? message[0]!.toString() : "");
+          return;
+        }
+        case "out":
+          this.recordReply(message, at, at >= 2 ? message[1]!.toString() : undefined);
+          return;
+        default:
+          drop(this.dropped, this.#o.log, "monitor", "unexpected", `prefix ${JSON.stringify(prefix)}`);
+      }
     } catch (e) {
       drop(this.dropped, this.#o.log, `monitor (${prefix})`, "invalid", e);
-      return;
-    }
-    const ids = msg.identities.map((b) => b.toString());
-    switch (prefix) {
-      case "in":
-      case "dispatch":
-      case "intask":
-        this.#onRequestCopy(prefix, ids, msg);
-        return;
-      case "out":
-      case "outtask":
-        this.#onReplyCopy(ids, msg);
-        return;
-      default:
-        drop(this.dropped, this.#o.log, "monitor", "unexpected", `prefix ${JSON.stringify(prefix)}`);
     }
   }
 
-  #onRequestCopy(prefix: "in" | "dispatch" | "intask", ids: string[], msg: Message): void {
-    const engineUuid = prefix === "intask" ? undefined : ids[0];
-    const client = (prefix === "intask" ? ids[0] : ids[1]) ?? "";
-    const engine = engineUuid === undefined ? undefined : this.#byUuid.get(engineUuid);
-    let r = this.#tasks.get(msg.header.msg_id);
+  /**
+   * A request seen: by the direct queue (with its engine), or by the task scheduler on
+   * arrival (no engine yet: recordDispatch follows). The scheduler has verified and
+   * parsed the message already, so it calls this directly (same process).
+   */
+  recordRequest(queue: "direct" | "task", header: MessageHeader, content: Record<string, unknown>, client: string, engineUuid?: string): void {
+    let r = this.#tasks.get(header.msg_id);
     if (!r) {
       r = {
-        msg_id: msg.header.msg_id,
-        queue: prefix === "in" ? "direct" : "task",
-        msg_type: msg.header.msg_type,
+        msg_id: header.msg_id,
+        queue,
+        msg_type: header.msg_type,
         state: "submitted",
-        fn: describeFn(msg.content.fn ?? msg.content.code),
+        fn: describeFn(content.fn ?? content.code),
         client,
         engine_id: null,
-        submitted: typeof msg.header.date === "string" ? msg.header.date : new Date().toISOString(),
+        submitted: typeof header.date === "string" ? header.date : new Date().toISOString(),
         started: null,
         completed: null,
         received: null,
@@ -353,30 +355,50 @@ export class Hub {
       this.#tasks.set(r.msg_id, r);
       this.#trim();
     }
-    if (prefix === "intask") return;
+    if (engineUuid !== undefined) this.recordDispatch(r.msg_id, engineUuid);
+  }
+
+  /** The request went to an engine (the scheduler's dispatch, or the direct queue's forwarding). */
+  recordDispatch(msgId: string, engineUuid: string): void {
+    const r = this.#tasks.get(msgId);
+    if (!r) return;
     if (r.engine_id !== null && r.state === "running") r.resubmitted++;
     if (r.state === "submitted" || r.state === "running") {
       r.state = "running";
-      r.engine_id = engine?.id ?? null;
+      r.engine_id = this.#byUuid.get(engineUuid)?.id ?? null;
     }
   }
 
-  #onReplyCopy(ids: string[], msg: Message): void {
-    const parent = msg.parent_header.msg_id;
+  /**
+   * A reply, already verified (`at`: its delimiter): from the direct queue's copies, or
+   * handed over by the task scheduler. Reads parent_header and metadata; the content only
+   * for a reply whose metadata does not say it succeeded.
+   */
+  recordReply(frames: ReadonlyArray<Buffer>, at: number, engineUuid: string | undefined): void {
+    try {
+      this.#recordReply(frames, at, engineUuid);
+    } catch (e) {
+      drop(this.dropped, this.#o.log, "monitor", "invalid", e);
+    }
+  }
+
+  #recordReply(frames: ReadonlyArray<Buffer>, at: number, engineUuid: string | undefined): void {
+    const session = this.#o.session;
+    const parent = session.part(frames, at, 1).msg_id;
     if (typeof parent !== "string") {
       drop(this.dropped, this.#o.log, "monitor", "malformed", "a reply without parent_header.msg_id");
       return;
     }
     const r = this.#tasks.get(parent);
     if (!r) return; // trimmed, or a reply to something the hub never saw
-    const md = msg.metadata;
-    const engine = this.#byUuid.get(ids[1] ?? "");
+    const md = session.part(frames, at, 2);
+    const engine = engineUuid === undefined ? undefined : this.#byUuid.get(engineUuid);
     if (typeof md.engine_id === "number") r.engine_id = md.engine_id;
     else if (engine) r.engine_id = engine.id;
     r.started = typeof md.started === "string" ? md.started : r.started;
     r.completed = typeof md.completed === "string" ? md.completed : r.completed;
     r.received = new Date().toISOString();
-    const c = msg.content;
+    const c = md.status === "ok" ? { status: "ok" } : session.part(frames, at, 3);
     if (c.status === "ok") {
       r.state = "completed";
       r.error = null;

@@ -26,20 +26,18 @@ export function mailboxKey(from: number, job: string | undefined, tag: string): 
 }
 
 export class Mailbox {
+  /**
+   * Only keys with a value or a waiter have a slot (an empty one is forgotten at once),
+   * so there are few, and dropJob can look at all of them instead of keeping an index
+   * by job up to date on every message.
+   */
   readonly #slots = new Map<string, Slot>();
-  /** Keys by job, so a job's messages can be dropped at once. */
-  readonly #byJob = new Map<string, Set<string>>();
 
   #slot(key: string, job: string | undefined): Slot {
     let slot = this.#slots.get(key);
     if (!slot) {
       slot = { job, values: [], waiters: [] };
       this.#slots.set(key, slot);
-      if (job !== undefined) {
-        let keys = this.#byJob.get(job);
-        if (!keys) this.#byJob.set(job, (keys = new Set()));
-        keys.add(key);
-      }
     }
     return slot;
   }
@@ -47,11 +45,6 @@ export class Mailbox {
   #forgetIfEmpty(key: string, slot: Slot): void {
     if (slot.values.length > 0 || slot.waiters.length > 0) return;
     this.#slots.delete(key);
-    if (slot.job !== undefined) {
-      const keys = this.#byJob.get(slot.job);
-      keys?.delete(key);
-      if (keys?.size === 0) this.#byJob.delete(slot.job);
-    }
   }
 
   /** A value arrived: hand it to the first waiter, or keep it. */
@@ -91,20 +84,13 @@ export class Mailbox {
 
   /** Drops the kept values of a job (its waiters are failed by their owners first). */
   dropJob(job: string): number {
-    const keys = this.#byJob.get(job);
-    if (!keys) return 0;
     let dropped = 0;
-    for (const key of [...keys]) {
-      const slot = this.#slots.get(key);
-      if (slot) {
-        dropped += slot.values.length;
-        slot.values.length = 0;
-        if (slot.waiters.length > 0) continue;
-        this.#slots.delete(key);
-      }
-      keys.delete(key);
+    for (const [key, slot] of this.#slots) {
+      if (slot.job !== job) continue;
+      dropped += slot.values.length;
+      slot.values.length = 0;
+      if (slot.waiters.length === 0) this.#slots.delete(key);
     }
-    if (keys.size === 0) this.#byJob.delete(job);
     return dropped;
   }
 
@@ -117,6 +103,5 @@ export class Mailbox {
 
   clear(): void {
     this.#slots.clear();
-    this.#byJob.clear();
   }
 }

@@ -24,12 +24,13 @@
 import type { Context, Dealer as DealerType, MessageTracker } from "../index.js";
 import { Dealer, Router } from "../index.js";
 import { decodeValue, encodeValue } from "./codec.js";
-import { Comm, type CommOptions, type CommTransport, type Sent, type WaitScope } from "./comm.js";
+import { cpus } from "node:os";
+import { Comm, ringThresholdFor, type CommOptions, type CommTransport, type Sent, type WaitScope } from "./comm.js";
 import { ClusterError } from "./errors.js";
 import { Mailbox, mailboxKey, type Waiter } from "./mesh-mailbox.js";
 import type { Message, Session } from "./session.js";
 
-export { Comm, RING_THRESHOLD_BYTES, BROADCAST_CHUNK_BYTES, RING_SEGMENT_BYTES } from "./comm.js";
+export { Comm, RING_THRESHOLD_BYTES, BROADCAST_CHUNK_BYTES, RING_SEGMENT_BYTES, DOUBLING_MAX_BYTES, ringThresholdFor } from "./comm.js";
 export type { CommOptions } from "./comm.js";
 export type { ReduceOp } from "./reduce-ops.js";
 
@@ -58,6 +59,12 @@ export interface MeshOptions {
 export const MESH_SEND_HWM = 10_000;
 /** Messages the ROUTER holds before TCP pushes back; the receive loop drains it into the mailbox at once. */
 export const MESH_RECEIVE_HWM = 10_000;
+/**
+ * Values whose typed arrays total at most this many bytes are copied at send (and the
+ * send is not tracked); larger ones over tcp / ipc are sent by reference and `done`
+ * waits until the kernel has them.
+ */
+export const MESH_COPY_BELOW = 4 * 1024;
 /** How long close() lets the DEALERs flush what they still hold (ms). */
 export const MESH_CLOSE_LINGER = 200;
 /** How many finished / aborted job ids are remembered, to drop their late messages. */
@@ -81,6 +88,25 @@ const noop = (): void => {};
 
 function peerLeft(id: number, reason: string, what: string): ClusterError {
   return new ClusterError("EENGINEDIED", `engine ${id} left the cluster (${reason}): ${what}`, { engineId: id });
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/** The host of "tcp://host:port" (null for anything else). */
+function tcpHost(endpoint: string): string | null {
+  if (!endpoint.startsWith("tcp://")) return null;
+  const rest = endpoint.slice(6);
+  const colon = rest.lastIndexOf(":");
+  return colon < 0 ? rest : rest.slice(0, colon);
+}
+
+/** The host's cores (all of them, not this process's affinity: every rank on the host must count the same). */
+function hostCores(): number {
+  try {
+    return Math.max(1, cpus().length);
+  } catch {
+    return 1;
+  }
 }
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
@@ -120,6 +146,8 @@ export class Mesh {
   readonly #finished = new Map<string, true>();
   readonly #comms = new Map<string, Comm>();
   #closed = false;
+  /** Over inproc a frame is handed over by reference: values are copied at send so the receiver owns what it gets. */
+  readonly #inproc: boolean;
   readonly #loop: Promise<void>;
 
   private constructor(options: MeshOptions, router: Router, endpoint: string) {
@@ -129,6 +157,7 @@ export class Mesh {
     this.#log = options.logger ?? ((msg) => console.warn(`zmq-ts mesh: ${msg}`));
     this.#router = router;
     this.endpoint = endpoint;
+    this.#inproc = endpoint.startsWith("inproc://");
     this.#unknownPeerTimeout = options.unknownPeerTimeout ?? 10_000;
     this.#loop = this.#receiveLoop();
   }
@@ -187,6 +216,26 @@ export class Mesh {
     this.#dropLink(id);
     this.#removed.set(id, reason);
     for (const g of [...this.#guards]) if (g.peers.includes(id)) g.fail(peerLeft(id, reason, g.what));
+  }
+
+  /**
+   * Whether every engine that can reach this one runs on this host: our peer endpoint is
+   * inproc, ipc or tcp on loopback. Judged from our own endpoint only, not the peer table
+   * (which may be incomplete when a comm is made), so that every rank of a group decides
+   * the same: all of a cluster's engines use one transport, and none elsewhere could
+   * reach a loopback or ipc endpoint. (Engines on one host bound on different interfaces,
+   * one of them loopback, would disagree: give such a cluster's comms a ringThreshold.)
+   */
+  #hostOnly(): boolean {
+    const ep = this.endpoint;
+    if (ep.startsWith("inproc://") || ep.startsWith("ipc://")) return true;
+    const host = tcpHost(ep);
+    return host !== null && LOOPBACK.has(host);
+  }
+
+  /** Whether engine `id` is in the peer table (this engine itself is not). */
+  hasPeer(id: number): boolean {
+    return this.#links.has(id);
   }
 
   /** The other engines this one knows. */
@@ -263,6 +312,9 @@ export class Mesh {
       self: this.id,
       post: (to, tag, value, scope, what) => this.#post(to, job, tag, value, scope, what),
       take: (from, tag, scope, what) => this.#take(from, job, tag, scope, what),
+      defaultRingThreshold: (members) => ringThresholdFor(members.length, this.#hostOnly(), hostCores()),
+      // Over inproc every rank runs in this one thread: fewer messages beat a shorter chain.
+      defaultSmallAllreduce: this.#inproc ? "tree" : "doubling",
     };
     const comm = new Comm(transport, sorted, job, options);
     this.#comms.set(job, comm);
@@ -293,8 +345,10 @@ export class Mesh {
     this.#comms.delete(job);
     this.#aborted.delete(job);
     remember(this.#finished, job, true);
-    const err = new ClusterError("ECLOSED", `job ${job} ended on engine ${this.id}`);
-    for (const g of [...this.#guards]) if (g.job === job) g.fail(new ClusterError("ECLOSED", `${err.message} while waiting: ${g.what}`));
+    // (An error is made only for a wait that needs one: every task ends here.)
+    if (this.#guards.size > 0) {
+      for (const g of [...this.#guards]) if (g.job === job) g.fail(new ClusterError("ECLOSED", `job ${job} ended on engine ${this.id} while waiting: ${g.what}`));
+    }
     this.#mailbox.dropJob(job);
   }
 
@@ -417,9 +471,11 @@ export class Mesh {
   // ---- sending -------------------------------------------------------------------
 
   #post(to: number, job: string | undefined, tag: string, value: unknown, scope: WaitScope, what: string): Sent {
-    scope = { ...scope, job };
+    scope = { peers: scope.peers, timeout: scope.timeout, job };
     let frames: Buffer[];
-    const buffers: Buffer[] = [];
+    let buffers: Buffer[] = [];
+    let tracked = false;
+    let copied = false;
     try {
       if (this.id < 0) throw new ClusterError("EINVAL", `the mesh has no engine id yet (setSelf): ${what}`);
       const blocked = this.#blocked(scope, what);
@@ -430,20 +486,34 @@ export class Mesh {
         this.#mailbox.put(mailboxKey(to, job, tag), job, decodeValue(json, buffers.map((b) => Buffer.from(b))));
         return { queued: Promise.resolve(), done: Promise.resolve() };
       }
+      if (buffers.length > 0) {
+        let bytes = 0;
+        for (const b of buffers) bytes += b.length;
+        // The caller may reuse its arrays once `done`. Over inproc the receiver would get
+        // our memory: copy now. Small values are copied too (cheaper than tracking when
+        // the kernel has taken them); large ones over tcp / ipc go by reference, tracked.
+        if (this.#inproc || bytes <= MESH_COPY_BELOW) {
+          buffers = buffers.map((b) => Buffer.from(b));
+          copied = true;
+        } else tracked = true;
+      }
       frames = this.#session.build("peer_message", { from: this.id, tag, ...(job !== undefined ? { job } : {}), value: json }, { buffers }).frames;
     } catch (e) {
       const failed = Promise.reject(e);
       failed.catch(noop);
       return { queued: failed, done: failed };
     }
-    const tracked = buffers.length > 0;
-    const sending = this.#linkFor(to, scope, what).then((link): Promise<void | MessageTracker> => {
+    const send = (link: Link): Promise<void | MessageTracker> => {
       const dealer = this.#dealer(link);
-      if (link.inproc) return dealer.send(frames, { copy: true });
+      if (link.inproc && !copied && buffers.length > 0) return dealer.send(frames, { copy: true }); // (a tcp mesh sending to an inproc peer)
       return tracked ? dealer.send(frames, { track: true }) : dealer.send(frames);
-    });
+    };
+    const link = this.#links.get(to);
+    const sending = link ? send(link) : this.#linkFor(to, scope, what).then(send);
     sending.catch(noop); // failures reach the caller through `queued`
-    const queued = this.#guarded(sending.then(noop, (e: unknown) => Promise.reject(this.#sendFailure(to, e, what))), scope, what);
+    const queued = this.#wait<void>(scope, what, (resolve, reject) => {
+      sending.then(() => resolve(), (e: unknown) => reject(this.#sendFailure(to, e, what)));
+    });
     const done = tracked
       ? this.#guarded(sending.then((t) => (t ? t.done : undefined)), scope, what)
       : queued;

@@ -9,10 +9,12 @@
  * Routing: a client's [client, <IDS|MSG>, ...] goes to the engine as
  * [engine, client, <IDS|MSG>, ...]; the engine's reply [engine, client, ...] goes back
  * as [client, engine, ...] (the client sees which engine answered, as through the mux).
- * A reply to a client that has gone is dropped by the ROUTER. Copies go to the hub's
- * monitor: "intask" on arrival, "dispatch" when given to an engine, "outtask" for the reply.
+ * A reply to a client that has gone is dropped by the ROUTER. The hub (same process) is
+ * told directly — recordRequest on arrival, recordDispatch when given to an engine,
+ * recordReply for the reply — with what the scheduler has verified and parsed already,
+ * instead of being sent copies it would verify and parse again.
  */
-import type { Publisher, Router } from "../index.js";
+import type { Router } from "../index.js";
 import { drop, newDropCounts, receiveLoop, type DropCounts, type Logger } from "./log.js";
 import type { Message, MessageHeader, Session } from "./session.js";
 import type { Scheme } from "./schemes.js";
@@ -23,12 +25,20 @@ export interface TaskSchedulerOptions {
   clients: Router;
   /** Bound ROUTER the engines' DEALERs (routingId = uuid) connect to; made `mandatory` here. */
   engines: Router;
-  /** Where the copies for the hub go. */
-  monitor: Publisher;
+  /** The hub's task records. */
+  records: TaskRecords;
   scheme: Scheme;
   /** Most tasks outstanding on one engine; 0 = no limit (default 1, as IPython). */
   highWaterMark: number;
   log: Logger;
+}
+
+/** What the scheduler tells the hub (Hub implements it). */
+export interface TaskRecords {
+  recordRequest(queue: "task", header: MessageHeader, content: Record<string, unknown>, client: string): void;
+  recordDispatch(msgId: string, engineUuid: string): void;
+  /** A verified reply (`at`: its delimiter), [client, engine, <IDS|MSG>, ...]. */
+  recordReply(frames: ReadonlyArray<Buffer>, at: number, engineUuid: string | undefined): void;
 }
 
 interface Task {
@@ -59,6 +69,8 @@ export class TaskScheduler {
   #line: EngineSlot[] = [];
   readonly #byUuid = new Map<string, EngineSlot>();
   #queue: Task[] = [];
+  /** How many queued tasks are restricted (targets, or engines to avoid): only they can pass a blocked free task. */
+  #restricted = 0;
   #dispatching = false;
   #again = false;
   #stopped = false;
@@ -118,7 +130,7 @@ export class TaskScheduler {
       }
     }
     slot.outstanding.clear();
-    this.#queue = [...again, ...this.#queue];
+    for (let i = again.length - 1; i >= 0; i--) this.#enqueue(again[i]!, true);
     this.#dispatch();
   }
 
@@ -133,7 +145,22 @@ export class TaskScheduler {
       metadata: { engine_id: slot.id, engine_uuid: slot.uuid, status: "error", started: null, completed: now },
     });
     this.#o.clients.send(frames).catch(() => {});
-    this.#o.monitor.send([Buffer.from("outtask"), ...frames]).catch(() => {});
+    this.#o.records.recordReply(frames, 2, slot.uuid);
+  }
+
+  static #isRestricted(task: Task): boolean {
+    return task.targets !== null || task.avoid.size > 0;
+  }
+
+  #enqueue(task: Task, front = false): void {
+    if (front) this.#queue.unshift(task);
+    else this.#queue.push(task);
+    if (TaskScheduler.#isRestricted(task)) this.#restricted++;
+  }
+
+  #dequeue(i: number): void {
+    const [task] = this.#queue.splice(i, 1);
+    if (task && TaskScheduler.#isRestricted(task)) this.#restricted--;
   }
 
   #onClient(frames: Buffer[]): void {
@@ -160,16 +187,21 @@ export class TaskScheduler {
     const task: Task = {
       msgId: msg.header.msg_id, header: msg.header, client, body: frames.slice(1), retries, targets, avoid: new Set(),
     };
-    this.#o.monitor.send([Buffer.from("intask"), ...frames]).catch(() => {});
-    this.#queue.push(task);
+    this.#o.records.recordRequest("task", msg.header, msg.content, client.toString());
+    this.#enqueue(task);
     this.#dispatch();
   }
 
   #onEngine(frames: Buffer[]): void {
-    const slot = this.#byUuid.get(frames[0]?.toString() ?? "");
-    let msg: Message;
+    const uuid = frames[0]?.toString() ?? "";
+    const slot = this.#byUuid.get(uuid);
+    // Only parent_header is read here (and metadata, content by the hub if it needs
+    // them): a result is passed on to the client as it came, never parsed here.
+    let at: number;
+    let parent: unknown;
     try {
-      msg = this.#o.session.deserialize(frames);
+      at = this.#o.session.verify(frames);
+      parent = this.#o.session.part(frames, at, 1).msg_id;
     } catch (e) {
       drop(this.dropped, this.#o.log, "task_engine", "invalid", e);
       return;
@@ -179,20 +211,21 @@ export class TaskScheduler {
       drop(this.dropped, this.#o.log, "task_engine", "unexpected", "a reply from an engine that is not registered");
       return;
     }
-    const parent = msg.parent_header.msg_id;
     const task = typeof parent === "string" ? slot.outstanding.get(parent) : undefined;
-    if (!task || msg.identities.length !== 2) {
+    if (!task || at !== 2) {
       drop(this.dropped, this.#o.log, "task_engine", "unexpected", `a reply to no task outstanding on engine ${slot.id}`);
       return;
     }
     slot.outstanding.delete(task.msgId);
+    // The engine is free: its next task leaves first (the dispatch loop sends before its
+    // first await), so the engine works while the reply goes on to its client.
+    this.#dispatch();
     // [engine, client, ...] → [client, engine, ...]
     const out = frames.slice();
     out[0] = frames[1]!;
     out[1] = frames[0]!;
     this.#o.clients.send(out).catch(() => {});
-    this.#o.monitor.send([Buffer.from("outtask"), ...out]).catch(() => {});
-    this.#dispatch();
+    this.#o.records.recordReply(out, at, uuid);
   }
 
   #candidates(task: Task): EngineSlot[] {
@@ -226,6 +259,7 @@ export class TaskScheduler {
           const task = this.#queue[i]!;
           const free = task.targets === null && task.avoid.size === 0;
           if (free && freeBlocked) {
+            if (this.#restricted === 0) break; // nothing further down can go either
             i++;
             continue;
           }
@@ -239,14 +273,16 @@ export class TaskScheduler {
           const frames = [slot.uuidFrame, task.client, ...task.body];
           // The task is the engine's before the send: over inproc its reply can come back
           // before the send's promise settles, and must find it outstanding.
-          this.#queue.splice(i, 1);
+          this.#dequeue(i);
           slot.outstanding.set(task.msgId, task);
-          this.#line = [...this.#line.filter((s) => s !== slot), slot];
+          const at = this.#line.indexOf(slot);
+          if (at >= 0) this.#line.splice(at, 1);
+          this.#line.push(slot);
           try {
             await this.#o.engines.send(frames);
           } catch (e) {
             // Still ours (the engine did not leave meanwhile, which would have dealt with it): back in front.
-            if (slot.outstanding.delete(task.msgId)) this.#queue.unshift(task);
+            if (slot.outstanding.delete(task.msgId)) this.#enqueue(task, true);
             if ((e as { code?: string }).code === "EHOSTUNREACH") {
               // Registered but its task connection is not routable yet: try again shortly.
               this.#retryLater();
@@ -255,7 +291,7 @@ export class TaskScheduler {
             if (this.#stopped) return;
             throw e;
           }
-          this.#o.monitor.send([Buffer.from("dispatch"), ...frames]).catch(() => {});
+          this.#o.records.recordDispatch(task.msgId, slot.uuid);
           // The queue may have changed during the send (a dead engine's tasks put back in front): rescan.
           i = 0;
           freeBlocked = false;

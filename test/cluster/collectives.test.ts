@@ -8,7 +8,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { Context, type TypedArray } from "../../src/index.js";
-import { Mesh, type Comm, type CommOptions, type ReduceOp } from "../../src/cluster/mesh.js";
+import { cpus } from "node:os";
+import { Mesh, RING_THRESHOLD_BYTES, ringThresholdFor, type Comm, type CommOptions, type ReduceOp } from "../../src/cluster/mesh.js";
 import { reducerFor } from "../../src/cluster/reduce-ops.js";
 import { Session } from "../../src/cluster/session.js";
 import { ClusterError } from "../../src/cluster/errors.js";
@@ -95,7 +96,7 @@ describe("allreduce and reduce: every size, op, dtype and regime", () => {
     test(`${size} rank(s)`, async () => {
       const c = await cluster(size);
       try {
-        for (const [regime, ringThreshold, segmentBytes] of [["tree", Infinity, undefined], ["ring", 0, undefined], ["ring in blocks", 0, 4]] as const) {
+        for (const [regime, ringThreshold, segmentBytes, smallAllreduce] of [["doubling", Infinity, undefined, "doubling"], ["tree", Infinity, undefined, "tree"], ["ring", 0, undefined, undefined], ["ring in blocks", 0, 4, undefined]] as const) {
           for (const [opName, op] of OPS) {
             for (const [kind, Kind] of KINDS) {
               // 7 elements: fewer than some ring segment counts would like, odd, and not a multiple of p.
@@ -103,7 +104,7 @@ describe("allreduce and reduce: every size, op, dtype and regime", () => {
                 const what = `${regime} ${opName} ${kind}[${n}] on ${size}`;
                 const inputs = Array.from({ length: size }, (_, r) => input(Kind, r, n, opName));
                 const copies = inputs.map((a) => a.slice());
-                const comms = c.comms(randomUUID(), { timeout: T, ringThreshold, segmentBytes });
+                const comms = c.comms(randomUUID(), { timeout: T, ringThreshold, segmentBytes, smallAllreduce });
                 const all = await onAll(comms, (comm, r) => comm.allreduce(inputs[r]!, op), what);
                 const ref = reference(inputs, op);
                 assert.deepEqual(all[0], ref, what);
@@ -160,6 +161,91 @@ describe("allreduce and reduce: every size, op, dtype and regime", () => {
       assert.ok(errors.some((e) => e.code === "EINVAL" && /rank 1 sent int32\[4\] where rank 0 expected float64\[4\]/.test(e.message)), errors.map((e) => e.message).join("\n"));
     } finally {
       await c.close();
+    }
+  });
+});
+
+/** 2×2 integer matrices, 4 int32 per matrix, multiplied mod 2³²: associative, not commutative. */
+const matmul: ReduceOp = (into, other) => {
+  const a = into as Int32Array, b = other as Int32Array;
+  for (let k = 0; k + 3 < a.length; k += 4) {
+    const [a0, a1, a2, a3] = [a[k]!, a[k + 1]!, a[k + 2]!, a[k + 3]!];
+    const [b0, b1, b2, b3] = [b[k]!, b[k + 1]!, b[k + 2]!, b[k + 3]!];
+    a[k] = Math.imul(a0, b0) + Math.imul(a1, b2);
+    a[k + 1] = Math.imul(a0, b1) + Math.imul(a1, b3);
+    a[k + 2] = Math.imul(a2, b0) + Math.imul(a3, b2);
+    a[k + 3] = Math.imul(a2, b1) + Math.imul(a3, b3);
+  }
+};
+
+describe("small allreduce by recursive doubling", () => {
+  for (const size of [1, 2, 3, 4, 5, 8]) {
+    test(`${size} rank(s): every op, odd lengths, a non-commutative op folds in rank order, same bytes everywhere`, async () => {
+      const c = await cluster(size);
+      try {
+        for (const n of [1, 3, 7, 13]) {
+          for (const [opName, op] of OPS) {
+            for (const [kind, Kind] of [["float64", Float64Array], ["int32", Int32Array], ["int64", BigInt64Array]] as Array<[string, Ctor]>) {
+              const what = `doubling ${opName} ${kind}[${n}] on ${size}`;
+              const inputs = Array.from({ length: size }, (_, r) => input(Kind, r, n, opName));
+              const all = await onAll(c.comms(randomUUID(), { timeout: T, smallAllreduce: "doubling" }), (comm, r) => comm.allreduce(inputs[r]!, op), what);
+              assert.deepEqual(all[0], reference(inputs, op), what);
+              assertSameBytes(all, what);
+            }
+          }
+          // Non-commutative: the product of every rank's matrices, in rank order.
+          const mats = Array.from({ length: size }, (_, r) => Int32Array.from({ length: 4 * n }, (_, i) => ((r * 5 + i * 3) % 7) - 3));
+          const what = `doubling matmul int32[${4 * n}] on ${size}`;
+          const ref = reference(mats, matmul);
+          for (const smallAllreduce of ["doubling", "tree"] as const) {
+            const all: TypedArray[] = await onAll(c.comms(randomUUID(), { timeout: T, smallAllreduce }), (comm, r) => comm.allreduce(mats[r]!, matmul), `${what} (${smallAllreduce})`);
+            assert.deepEqual(all[0], ref, `${what} (${smallAllreduce})`);
+            assertSameBytes(all, `${what} (${smallAllreduce})`);
+          }
+        }
+        // Consecutive allreduces on one comm (scalars, as the CG loop does) stay apart.
+        const comms = c.comms();
+        for (let i = 0; i < 20; i++) {
+          const got = await onAll(comms, (comm, r) => comm.allreduce(r + i));
+          assert.deepEqual(got, Array(size).fill((size * (size - 1)) / 2 + size * i), `scalar allreduce ${i}`);
+        }
+      } finally {
+        await c.close();
+      }
+    });
+  }
+
+  test("the default ring threshold: the tree for ranks sharing one host with fewer cores than ranks", async () => {
+    assert.equal(ringThresholdFor(4, true, 2), Infinity);
+    assert.equal(ringThresholdFor(2, true, 2), RING_THRESHOLD_BYTES);
+    assert.equal(ringThresholdFor(4, false, 2), RING_THRESHOLD_BYTES);
+    const c = await cluster(3, "tcp");
+    try {
+      const cores = cpus().length;
+      for (const comm of c.comms()) assert.equal(comm.ringThreshold, ringThresholdFor(3, true, cores), "tcp on loopback is one host");
+      for (const comm of c.comms(randomUUID(), { ringThreshold: 1000 })) assert.equal(comm.ringThreshold, 1000, "an explicit threshold wins");
+      // Whatever it chose, a large allreduce still gives every rank the same bytes.
+      const inputs = Array.from({ length: 3 }, () => Float64Array.from({ length: 20_000 }, () => Math.random()));
+      assertSameBytes(await onAll(c.comms(), (comm, r) => comm.allreduce(inputs[r]!)), "default threshold, 160 kB");
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("random floats over tcp, 3 and 4 ranks: every rank gets the same bytes", async () => {
+    for (const size of [3, 4]) {
+      const c = await cluster(size, "tcp");
+      try {
+        for (const n of [1, 1000, 4095]) {
+          const inputs = Array.from({ length: size }, () => Float64Array.from({ length: n }, () => Math.random() * 1e6 - 5e5));
+          const all = await onAll(c.comms(), (comm, r) => comm.allreduce(inputs[r]!), `tcp ${size} ranks float64[${n}]`);
+          assertSameBytes(all, `tcp ${size} ranks float64[${n}]`);
+          const ref = reference(inputs, "sum") as Float64Array;
+          for (let i = 0; i < n; i += 97) assert.ok(Math.abs(all[0]![i]! - ref[i]!) < 1e-6, `element ${i}`);
+        }
+      } finally {
+        await c.close();
+      }
     }
   });
 });
