@@ -36,7 +36,7 @@ async function withClient<T>(file: string, timeout: number, work: (c: Client) =>
 async function start(args: string[]): Promise<number> {
   const { values: v } = parse(args, {
     engines: { type: "string", short: "n" }, file: { type: "string", short: "f" }, transport: { type: "string" },
-    ip: { type: "string" }, "allow-source": { type: "boolean" }, "module-root": { type: "string" },
+    ip: { type: "string" }, "allow-source": { type: "boolean" }, "module-root": { type: "string" }, curve: { type: "boolean" },
   }, false);
   const engines = intOption(v, "engines") ?? 2;
   const file = fileOf(v);
@@ -44,6 +44,7 @@ async function start(args: string[]): Promise<number> {
   const cluster = await LocalCluster.start({
     engines, transport: transportOf(v), connectionFile: file, mode: "process",
     ...(typeof v.ip === "string" ? { ip: v.ip } : {}),
+    ...(v.curve === true ? { curve: true } : {}),
     engine: {
       allowSource: v["allow-source"] === true,
       moduleRoot: resolve(typeof v["module-root"] === "string" ? v["module-root"] : "."),
@@ -91,7 +92,7 @@ async function status(args: string[]): Promise<number> {
 
 export const cluster: Command = {
   summary: "start, stop or inspect a local cluster (controller + engines; see docs/CLUSTER.md)",
-  help: `Usage: zmq-ts cluster start [-n N] [--file PATH] [--transport tcp|ipc] [--ip ADDR] [--allow-source] [--module-root DIR]
+  help: `Usage: zmq-ts cluster start [-n N] [--file PATH] [--transport tcp|ipc] [--ip ADDR] [--curve] [--allow-source] [--module-root DIR]
        zmq-ts cluster stop [--file PATH]
        zmq-ts cluster status [--file PATH]
 
@@ -105,6 +106,8 @@ Options:
 ${FILE_HELP}
       --transport T          tcp (default) or ipc
       --ip ADDR              tcp: the interface to bind (default 127.0.0.1; 0.0.0.0 for engines on other machines)
+      --curve                encrypt every connection with CURVE (the connection file carries the server's public key;
+                             engines and clients bring key pairs of their own; engines' peer endpoints are CURVE too)
       --allow-source         engines run functions sent as source text (interactive use: it runs what clients send)
       --module-root DIR      where engines resolve "./tasks.js#fn" (default the current directory)
   -t, --timeout MS           stop/status: how long to wait for the controller (default 5000)

@@ -19,10 +19,10 @@
  * counted in `dropped` and logged.
  */
 import { EventEmitter } from "node:events";
-import { Dealer, Subscriber, type Context, type Socket } from "../index.js";
+import { Dealer, Subscriber, curveKeyPair, type Context, type Socket } from "../index.js";
 import { AsyncResult, type TaskMetadata } from "./async-result.js";
 import { decodeValue, encodeValue } from "./codec.js";
-import { resolveConnection, type ConnectionInfo, type ConnectionSource } from "./connection.js";
+import { curveClientOptions, resolveConnection, type ConnectionInfo, type ConnectionSource } from "./connection.js";
 import { ClusterError, type ClusterErrorCode } from "./errors.js";
 import { HubChannel } from "./hub-channel.js";
 import type { TaskRecord } from "./hub.js";
@@ -44,6 +44,8 @@ export interface EngineEntry {
   id: number;
   uuid: string;
   peer_endpoint: string;
+  /** Its peer endpoint's CURVE public key, in a CURVE cluster. */
+  curve_key?: string;
 }
 
 /** Output an engine printed while running one of this or another client's requests (iopub "stream"). */
@@ -137,7 +139,11 @@ export class Client extends EventEmitter<ClientEvents> {
     const timeout = options.timeout ?? 10_000;
     const log: Logger = options.log === false ? () => {} : options.log ?? stderrLogger("client");
     const session = new Session({ key: info.key, username: "client" });
-    const ctx = options.context ? { context: options.context } : {};
+    // A CURVE cluster: a key pair of this client's own for the controller's sockets.
+    const ctx = {
+      ...(options.context ? { context: options.context } : {}),
+      ...curveClientOptions(info.curve?.server_key, info.curve ? curveKeyPair() : null),
+    };
     const id = `client-${session.session}`;
     const sockets: Socket[] = [];
     const make = <S extends Socket>(s: S): S => {
@@ -199,7 +205,9 @@ export class Client extends EventEmitter<ClientEvents> {
     for (const e of list as EngineEntry[]) {
       if (!Number.isInteger(e?.id) || typeof e.uuid !== "string") continue;
       seen.add(e.id);
-      if (!this.#engines.has(e.id)) this.#addEngine({ id: e.id, uuid: e.uuid, peer_endpoint: String(e.peer_endpoint) });
+      if (!this.#engines.has(e.id)) {
+        this.#addEngine({ id: e.id, uuid: e.uuid, peer_endpoint: String(e.peer_endpoint), ...(typeof e.curve_key === "string" ? { curve_key: e.curve_key } : {}) });
+      }
     }
     for (const id of [...this.#engines.keys()]) if (!seen.has(id)) this.#removeEngine(id, "not registered any more");
     return this.ids;
@@ -448,7 +456,11 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     switch (msg.header.msg_type) {
       case "registration_notification":
-        if (typeof c.uuid === "string") this.#addEngine({ id: c.id as number, uuid: c.uuid, peer_endpoint: String(c.peer_endpoint) });
+        if (typeof c.uuid === "string") {
+          this.#addEngine({
+            id: c.id as number, uuid: c.uuid, peer_endpoint: String(c.peer_endpoint), ...(typeof c.curve_key === "string" ? { curve_key: c.curve_key } : {}),
+          });
+        }
         return;
       case "unregistration_notification":
         this.#removeEngine(c.id as number, typeof c.reason === "string" ? c.reason : "unregistered");

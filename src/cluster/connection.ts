@@ -42,7 +42,34 @@ export interface ConnectionInfo {
   heartbeat: { period: number; max_missed: number };
   /** Every channel's endpoint, resolved (no `*`). */
   endpoints: Record<Channel, string>;
+  /**
+   * Present when the controller's sockets are CURVE servers: its public key (Z85). Engines
+   * and clients then connect with a key pair of their own, and every engine's peer
+   * endpoint is a CURVE server too (its public key travels in the peer table). The
+   * controller's secret key is never written.
+   */
+  curve?: { server_key: string };
 }
+
+/** A CURVE key pair, Z85. */
+export interface CurveKeys {
+  publicKey: string;
+  secretKey: string;
+}
+
+/** Options of a socket that connects to a CURVE server with `serverKey` (none without CURVE). */
+export function curveClientOptions(serverKey: string | undefined, own: CurveKeys | null): Record<string, string> {
+  if (serverKey === undefined || own === null) return {};
+  return { curveServerKey: serverKey, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey };
+}
+
+/** Options of a socket that is a CURVE server with these keys (none without CURVE). */
+export function curveServerOptions(own: CurveKeys | null): Record<string, string | boolean> {
+  if (own === null) return {};
+  return { curveServer: true, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey };
+}
+
+const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
 
 /** A new random HMAC key (32 bytes, hex). */
 export function newKey(): string {
@@ -106,6 +133,14 @@ export function checkConnectionInfo(v: unknown, where = "connection info"): Conn
     if (typeof v.endpoints[c] !== "string" || !(v.endpoints[c] as string).includes("://")) throw bad(`endpoint ${c} missing`);
   }
   const hb = isObject(v.heartbeat) ? v.heartbeat : {};
+  let curve: { server_key: string } | undefined;
+  if (v.curve !== undefined) {
+    if (!isObject(v.curve) || typeof v.curve.server_key !== "string" || !Z85_KEY.test(v.curve.server_key)) {
+      throw bad("curve.server_key must be a 40-character Z85 public key");
+    }
+    if (v.transport === "inproc") throw bad("CURVE needs tcp or ipc (inproc has no security mechanism)");
+    curve = { server_key: v.curve.server_key };
+  }
   return {
     transport: v.transport,
     location: v.location,
@@ -117,6 +152,7 @@ export function checkConnectionInfo(v: unknown, where = "connection info"): Conn
       max_missed: typeof hb.max_missed === "number" ? hb.max_missed : 4,
     },
     endpoints: v.endpoints as Record<Channel, string>,
+    ...(curve ? { curve } : {}),
   };
 }
 

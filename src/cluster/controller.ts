@@ -20,9 +20,11 @@ import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import {
   Context, MonitoredQueue, Proxy, Publisher, Router, Subscriber, XPublisher, XSubscriber, type Socket,
+  curveKeyPair,
 } from "../index.js";
 import {
   CHANNELS, newKey, planEndpoints, writeConnectionFile, type Channel, type ConnectionInfo, type Transport,
+  curveServerOptions, type CurveKeys,
 } from "./connection.js";
 import { ClusterError } from "./errors.js";
 import { DEFAULT_HEARTBEAT, detectionBound, type HeartbeatOptions } from "./heart.js";
@@ -53,6 +55,13 @@ export interface ControllerOptions {
   log?: Logger | false;
   /** Most task records the hub keeps (default 100000); the oldest finished ones go first. */
   maxTaskRecords?: number;
+  /**
+   * CURVE on every channel (tcp or ipc): true makes a new server key pair, or give one.
+   * The connection file then carries the public key; engines and clients connect with
+   * key pairs of their own, and engines' peer endpoints are CURVE servers too. The
+   * HMAC key still signs every message. Default off.
+   */
+  curve?: boolean | CurveKeys;
 }
 
 const isPositive = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v > 0;
@@ -101,6 +110,10 @@ export class Controller {
     const key = options.key ?? newKey();
     const session = new Session({ key, username: "controller" });
     const ctx = options.context ? { context: options.context } : {};
+    if (options.curve && transport === "inproc") throw new ClusterError("EINVAL", "CURVE needs tcp or ipc (inproc has no security mechanism)");
+    const curveKeys: CurveKeys | null = options.curve === true ? curveKeyPair() : options.curve ? options.curve : null;
+    // The channels' sockets (not the inproc monitor pair) are CURVE servers in a CURVE cluster.
+    const srv = { ...ctx, ...curveServerOptions(curveKeys) };
 
     const sockets: Socket[] = [];
     const make = <S extends Socket>(s: S): S => {
@@ -108,16 +121,16 @@ export class Controller {
       s.linger = 0;
       return s;
     };
-    const registration = make(new Router(ctx));
-    const muxClient = make(new Router(ctx));
-    const muxEngine = make(new Router(ctx));
-    const taskClient = make(new Router(ctx));
-    const taskEngine = make(new Router(ctx));
-    const iopubEngine = make(new XSubscriber(ctx));
-    const iopubClient = make(new XPublisher(ctx));
-    const notification = make(new Publisher({ ...ctx, sendHighWaterMark: 0 }));
-    const hbPing = make(new Publisher(ctx));
-    const hbPong = make(new Router(ctx));
+    const registration = make(new Router(srv));
+    const muxClient = make(new Router(srv));
+    const muxEngine = make(new Router(srv));
+    const taskClient = make(new Router(srv));
+    const taskEngine = make(new Router(srv));
+    const iopubEngine = make(new XSubscriber(srv));
+    const iopubClient = make(new XPublisher(srv));
+    const notification = make(new Publisher({ ...srv, sendHighWaterMark: 0 }));
+    const hbPing = make(new Publisher(srv));
+    const hbPong = make(new Router(srv));
     const muxMonitor = make(new Publisher({ ...ctx, sendHighWaterMark: 0 }));
     const hubMonitor = make(new Subscriber({ ...ctx, receiveHighWaterMark: 0 }));
     const byChannel: Record<Channel, Socket> = {
@@ -150,6 +163,7 @@ export class Controller {
       task_scheme: scheme.name,
       heartbeat: { period: hb.period, max_missed: hb.maxMissed },
       endpoints,
+      ...(curveKeys ? { curve: { server_key: curveKeys.publicKey } } : {}),
     };
     const scheduler = new TaskScheduler({
       session, clients: taskClient, engines: taskEngine, scheme: scheme.choose, highWaterMark: hwm, log,

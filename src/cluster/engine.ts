@@ -22,9 +22,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { Dealer, Publisher, Subscriber, type Context, type Socket } from "../index.js";
+import { Dealer, Publisher, Subscriber, curveKeyPair, type Context, type Socket } from "../index.js";
 import { decodeValue, encodeValue } from "./codec.js";
-import { peerEndpointFor, resolveConnection, type ConnectionInfo, type ConnectionSource } from "./connection.js";
+import { curveClientOptions, peerEndpointFor, resolveConnection, type ConnectionInfo, type ConnectionSource } from "./connection.js";
 import { ClusterError } from "./errors.js";
 import { checkFunctionRef, resolveFunction, type FunctionRef } from "./functions.js";
 import { Heart } from "./heart.js";
@@ -160,25 +160,28 @@ export class Engine {
     const log: Logger = options.log === false ? () => {} : options.log ?? stderrLogger(`engine ${uuid.slice(0, 8)}`);
     const session = new Session({ key: info.key, username: "engine" });
     const ctx = options.context ? { context: options.context } : {};
+    // A CURVE cluster: this engine's own key pair, for the controller's sockets and its mesh.
+    const curve = info.curve ? curveKeyPair() : null;
+    const toController = { ...ctx, ...curveClientOptions(info.curve?.server_key, curve) };
     const dropped = newDropCounts();
     const sockets: Socket[] = [];
     let mesh: Mesh | null = null;
     let heart: Heart | null = null;
     let hub: HubChannel | null = null;
     try {
-      mesh = await Mesh.bind({ session, uuid, endpoint: peerEndpointFor(info, uuid, options.ip), logger: log, ...ctx });
+      mesh = await Mesh.bind({ session, uuid, endpoint: peerEndpointFor(info, uuid, options.ip), logger: log, ...ctx, ...(curve ? { curve } : {}) });
       const make = <S extends Socket>(s: S): S => {
         sockets.push(s);
         return s;
       };
-      const registration = make(new Dealer({ ...ctx, routingId: uuid, linger: 1000 }));
-      const mux = make(new Dealer({ ...ctx, routingId: uuid, linger: 1000 }));
-      const task = make(new Dealer({ ...ctx, routingId: uuid, linger: 1000 }));
-      const iopub = make(new Publisher({ ...ctx, linger: 1000 }));
-      const notification = make(new Subscriber({ ...ctx, linger: 0 }));
+      const registration = make(new Dealer({ ...toController, routingId: uuid, linger: 1000 }));
+      const mux = make(new Dealer({ ...toController, routingId: uuid, linger: 1000 }));
+      const task = make(new Dealer({ ...toController, routingId: uuid, linger: 1000 }));
+      const iopub = make(new Publisher({ ...toController, linger: 1000 }));
+      const notification = make(new Subscriber({ ...toController, linger: 0 }));
       notification.subscribe();
       // The controller's pings, watched from this thread: silence means the controller is gone.
-      const pings = make(new Subscriber({ ...ctx, linger: 0, receiveHighWaterMark: 4, conflate: true }));
+      const pings = make(new Subscriber({ ...toController, linger: 0, receiveHighWaterMark: 4, conflate: true }));
       pings.subscribe();
       const e = info.endpoints;
       const net = info.transport !== "inproc";
@@ -192,11 +195,11 @@ export class Engine {
       iopub.connect(e.iopub_engine);
       notification.connect(e.notification);
       pings.connect(e.hb_ping);
-      heart = await Heart.start(e.hb_ping, e.hb_pong, uuid, { ...(options.heart ? { mode: options.heart } : {}), ...ctx, startTimeout: timeout });
+      heart = await Heart.start(e.hb_ping, e.hb_pong, uuid, { ...(options.heart ? { mode: options.heart } : {}), ...ctx, startTimeout: timeout, socketOptions: curveClientOptions(info.curve?.server_key, curve) });
       await connected;
       hub = new HubChannel(registration, session, log, dropped);
       const reply = await hub.request("registration_request", {
-        uuid, peer_endpoint: mesh.endpoint, pid: process.pid, hostname: hostname(),
+        uuid, peer_endpoint: mesh.endpoint, pid: process.pid, hostname: hostname(), ...(curve ? { curve_key: curve.publicKey } : {}),
       }, timeout);
       const c = reply.content;
       if (c.status !== "ok" || !Number.isInteger(c.id)) {
@@ -289,7 +292,9 @@ export class Engine {
     switch (msg.header.msg_type) {
       case "registration_notification":
         if (Number.isInteger(c.id) && typeof c.uuid === "string" && typeof c.peer_endpoint === "string") {
-          if (c.id !== this.id) this.mesh.addPeer({ id: c.id as number, uuid: c.uuid, peer_endpoint: c.peer_endpoint });
+          if (c.id !== this.id) {
+            this.mesh.addPeer({ id: c.id as number, uuid: c.uuid, peer_endpoint: c.peer_endpoint, ...(typeof c.curve_key === "string" ? { curve_key: c.curve_key } : {}) });
+          }
         } else drop(this.dropped, this.#log, "notification", "malformed", "registration_notification without id, uuid, peer_endpoint");
         return;
       case "unregistration_notification":

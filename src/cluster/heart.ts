@@ -126,6 +126,8 @@ export interface HeartOptions {
   context?: Context;
   /** How long the thread may take to start (default 10000 ms; a loaded machine running TypeScript sources needs more). */
   startTimeout?: number;
+  /** Options of both heart sockets (CURVE client keys when the controller is a CURVE server). */
+  socketOptions?: Record<string, string>;
 }
 
 /** The engine's side: forwards pings back, with the engine's uuid as routing id. */
@@ -144,15 +146,15 @@ export class Heart {
     if (mode === "thread") {
       const device = new ThreadDevice({
         kind: "queue",
-        frontEnd: { type: "SUB", connect: [pingEndpoint], options: { linger: 0 } },
-        backEnd: { type: "DEALER", connect: [pongEndpoint], options: { routingId: uuid, linger: 0 } },
+        frontEnd: { type: "SUB", connect: [pingEndpoint], options: { ...options.socketOptions, linger: 0 } },
+        backEnd: { type: "DEALER", connect: [pongEndpoint], options: { ...options.socketOptions, routingId: uuid, linger: 0 } },
       }, { startTimeout: options.startTimeout ?? 10_000 });
       await device.start();
       return new Heart(mode, () => device.stop());
     }
     const context = options.context;
-    const sub = new Subscriber({ linger: 0, ...(context ? { context } : {}) });
-    const dealer = new Dealer({ routingId: uuid, linger: 0, ...(context ? { context } : {}) });
+    const sub = new Subscriber({ ...options.socketOptions, linger: 0, ...(context ? { context } : {}) });
+    const dealer = new Dealer({ ...options.socketOptions, routingId: uuid, linger: 0, ...(context ? { context } : {}) });
     sub.subscribe();
     sub.connect(pingEndpoint);
     dealer.connect(pongEndpoint);

@@ -25,6 +25,8 @@ export interface EngineInfo {
   id: number;
   uuid: string;
   peer_endpoint: string;
+  /** Its peer endpoint's CURVE public key (Z85), in a CURVE cluster. */
+  curve_key?: string;
   pid: number | null;
   hostname: string | null;
   /** When it registered (ms since the epoch). */
@@ -188,8 +190,8 @@ export class Hub {
     this.#o.notification.send(frames).catch(() => {});
   }
 
-  #peerTable(): Array<{ id: number; uuid: string; peer_endpoint: string }> {
-    return this.engines.map((e) => ({ id: e.id, uuid: e.uuid, peer_endpoint: e.peer_endpoint }));
+  #peerTable(): Array<{ id: number; uuid: string; peer_endpoint: string; curve_key?: string }> {
+    return this.engines.map((e) => ({ id: e.id, uuid: e.uuid, peer_endpoint: e.peer_endpoint, ...(e.curve_key ? { curve_key: e.curve_key } : {}) }));
   }
 
   #onRegistration(sender: Buffer, msg: Message): void {
@@ -208,6 +210,7 @@ export class Hub {
       id: this.#nextId++,
       uuid: c.uuid,
       peer_endpoint: c.peer_endpoint,
+      ...(typeof c.curve_key === "string" ? { curve_key: c.curve_key } : {}),
       pid: typeof c.pid === "number" ? c.pid : null,
       hostname: typeof c.hostname === "string" ? c.hostname : null,
       registered: Date.now(),
@@ -221,7 +224,9 @@ export class Hub {
       peers: this.#peerTable(),
       heartbeat: { period: this.#o.heartbeat.period, max_missed: this.#o.heartbeat.maxMissed },
     });
-    this.#publish("registration_notification", { id: engine.id, uuid: engine.uuid, peer_endpoint: engine.peer_endpoint });
+    this.#publish("registration_notification", {
+      id: engine.id, uuid: engine.uuid, peer_endpoint: engine.peer_endpoint, ...(engine.curve_key ? { curve_key: engine.curve_key } : {}),
+    });
     this.#o.log(`engine ${engine.id} registered (${engine.uuid}${engine.pid !== null ? `, pid ${engine.pid}` : ""})`);
     this.#o.onEngineAdded?.(engine);
   }

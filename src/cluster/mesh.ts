@@ -21,6 +21,7 @@
  * (removePeer of an engine it needs), EABORTED (abortJob of its job, here or on a
  * peer), ECLOSED (close()).
  */
+import { curveClientOptions, curveServerOptions, type CurveKeys } from "./connection.js";
 import type { Context, Dealer as DealerType, MessageTracker } from "../index.js";
 import { Dealer, Router } from "../index.js";
 import { decodeValue, encodeValue } from "./codec.js";
@@ -38,6 +39,8 @@ export interface PeerInfo {
   id: number;
   uuid: string;
   peer_endpoint: string;
+  /** The peer endpoint's CURVE public key (Z85), in a CURVE cluster. */
+  curve_key?: string;
 }
 
 export interface MeshOptions {
@@ -47,6 +50,11 @@ export interface MeshOptions {
   endpoint: string;
   context?: Context;
   logger?: (msg: string) => void;
+  /**
+   * This engine's CURVE key pair, in a CURVE cluster: the peer ROUTER is a CURVE server
+   * with it, and each DEALER connects with it to the peer's advertised `curve_key`.
+   */
+  curve?: CurveKeys;
   /**
    * How long a send waits for an engine id it has not heard of yet (ms, default 10 s):
    * a task may start before this engine has received the notification that a peer
@@ -132,6 +140,7 @@ export class Mesh {
   late = 0;
 
   readonly #session: Session;
+  readonly #curve: CurveKeys | null;
   readonly #context: Context | undefined;
   readonly #log: (msg: string) => void;
   readonly #router: Router;
@@ -151,6 +160,7 @@ export class Mesh {
   readonly #loop: Promise<void>;
 
   private constructor(options: MeshOptions, router: Router, endpoint: string) {
+    this.#curve = options.curve ?? null;
     this.#session = options.session;
     this.uuid = options.uuid;
     this.#context = options.context;
@@ -165,7 +175,12 @@ export class Mesh {
   /** Binds the peer ROUTER and starts receiving. */
   static async bind(options: MeshOptions): Promise<Mesh> {
     if (!options.uuid || Buffer.byteLength(options.uuid) > 255) throw new ClusterError("EINVAL", "a mesh needs a uuid of 1 to 255 bytes (it is the DEALERs' routing id)");
-    const router = new Router({ ...(options.context ? { context: options.context } : {}), linger: 0, receiveHighWaterMark: MESH_RECEIVE_HWM });
+    const router = new Router({
+      ...(options.context ? { context: options.context } : {}),
+      ...curveServerOptions(options.curve ?? null),
+      linger: 0,
+      receiveHighWaterMark: MESH_RECEIVE_HWM,
+    });
     try {
       await router.bind(options.endpoint);
     } catch (e) {
@@ -196,10 +211,11 @@ export class Mesh {
     }
     if (peer.id === this.id || peer.uuid === this.uuid) return;
     const old = this.#links.get(peer.id);
-    if (old && old.info.uuid === peer.uuid && old.info.peer_endpoint === peer.peer_endpoint) return;
+    if (old && old.info.uuid === peer.uuid && old.info.peer_endpoint === peer.peer_endpoint && old.info.curve_key === peer.curve_key) return;
     if (old) this.#dropLink(peer.id);
     this.#removed.delete(peer.id);
-    this.#links.set(peer.id, { info: { id: peer.id, uuid: peer.uuid, peer_endpoint: peer.peer_endpoint }, dealer: null, inproc: peer.peer_endpoint.startsWith("inproc://") });
+    const info: PeerInfo = { id: peer.id, uuid: peer.uuid, peer_endpoint: peer.peer_endpoint, ...(typeof peer.curve_key === "string" ? { curve_key: peer.curve_key } : {}) };
+    this.#links.set(peer.id, { info, dealer: null, inproc: peer.peer_endpoint.startsWith("inproc://") });
     const waiters = this.#joinWaiters.get(peer.id);
     if (waiters) {
       this.#joinWaiters.delete(peer.id);
@@ -257,8 +273,12 @@ export class Mesh {
     if (!link.dealer) {
       // immediate stays false: the pipe exists from connect() on, so messages sent
       // before the connection completes (or while it redials) wait in it.
+      if (this.#curve && link.info.curve_key === undefined) {
+        this.#log(`engine ${link.info.id} advertised no CURVE key; its handshake will fail`);
+      }
       const d = new Dealer({
         ...(this.#context ? { context: this.#context } : {}),
+        ...curveClientOptions(link.info.curve_key, this.#curve),
         routingId: this.uuid,
         sendHighWaterMark: MESH_SEND_HWM,
         linger: MESH_CLOSE_LINGER,

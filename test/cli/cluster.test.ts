@@ -1,12 +1,12 @@
 /**
  * The cluster from the command line, as separate processes: `zmq-ts cluster start`
- * (controller + 1 engine), `zmq-ts engine` adds a second engine from the connection file,
+ * (controller + 1 engine, CURVE on), `zmq-ts engine` adds a second engine from the connection file,
  * a client runs a task on each, `cluster status` lists both, `cluster stop` ends every
  * process with exit 0.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "../../src/cluster/index.js";
@@ -18,10 +18,11 @@ test("cluster start, engine, status, stop: every process ends cleanly", { timeou
   const procs: Cli[] = [];
   let client: Client | undefined;
   try {
-    const start = cli("cluster", "start", "-n", "1", "--file", file, "--module-root", process.cwd());
+    const start = cli("cluster", "start", "-n", "1", "--file", file, "--module-root", process.cwd(), "--curve");
     procs.push(start);
     await start.waitStderr(/controller and engines 0 running/, 40_000);
     assert.ok(existsSync(file), "the connection file is written");
+    assert.match(JSON.parse(readFileSync(file, "utf8")).curve?.server_key ?? "", /^.{40}$/, "--curve: the server's public key is in the file");
 
     const engine = cli("engine", "--file", file, "--module-root", process.cwd());
     procs.push(engine);
