@@ -32,6 +32,35 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
   }
 }
 
+/**
+ * Resolves once every request of `ar` has published "started" on iopub (the fixtures
+ * announcedSleep and allreduceUnlessVictim do), so a test kills an engine mid-task by
+ * event, not after a guessed sleep. Call before submitting: the events are recorded as
+ * they come.
+ */
+function startedWatch(client: Client): { running(ar: { readonly msgIds: readonly string[] }, ms?: number): Promise<void> } {
+  const started = new Set<string>();
+  const wakes = new Set<() => void>();
+  client.on("data", (ev) => {
+    if (ev.data === "started" && ev.msgId !== null) {
+      started.add(ev.msgId);
+      for (const w of wakes) w();
+    }
+  });
+  return {
+    running: (ar, ms = T) => within(new Promise<void>((resolve) => {
+      const check = () => {
+        if (ar.msgIds.every((id) => started.has(id))) {
+          wakes.delete(check);
+          resolve();
+        }
+      };
+      wakes.add(check);
+      check();
+    }), ms, "every part of the call to start"),
+  };
+}
+
 /** Every part's error (null for a part that succeeded), once all have been answered. */
 async function settleAll<T>(ar: AsyncResult<T>, ms: number): Promise<Array<ClusterError | null>> {
   const outcomes = await within(ar.allSettled(), ms, "every part answered");
@@ -61,8 +90,9 @@ describe("engine deaths over inproc (inline engines)", () => {
   });
 
   test("a direct task on an engine that dies fails with EENGINEDIED naming it, within the bound; the others keep working", async () => {
-    const ar = client.view(1).apply("./tasks.ts#sleep", 10_000);
-    await sleep(50);
+    const watch = startedWatch(client);
+    const ar = client.view(1).apply("./tasks.ts#announcedSleep", 10_000);
+    await watch.running(ar);
     const killed = Date.now();
     engines.get(1)!.kill();
     await assert.rejects(within(ar, T, "the failure"), (e: unknown) => {
@@ -118,8 +148,9 @@ describe("engine deaths over inproc (inline engines)", () => {
     const group = client.ids; // e.g. [0, 2, 3, 6] after the deaths above, plus whichever survived
     assert.ok(group.length >= 3, `${group}`);
     const victim = group[group.length - 1]!;
+    const watch = startedWatch(client);
     const ar = client.view(group).apply("./tasks.ts#allreduceUnlessVictim", victim);
-    await sleep(100);
+    await watch.running(ar);
     const killed = Date.now();
     engines.get(victim)!.kill();
     const errors = await settleAll(ar, controller.detectionBound + SLACK + 2000);
@@ -140,9 +171,10 @@ describe("engine deaths over inproc (inline engines)", () => {
   test("a client that disconnects mid-flight leaves the engines and controller healthy", async () => {
     const other = await within(Client.connect(controller.connectionInfo, { log: false }), T, "second client");
     const ids = other.ids;
-    const direct = other.view(ids).apply("./tasks.ts#sleep", 100);
+    const watch = startedWatch(other);
+    const direct = other.view(ids).apply("./tasks.ts#announcedSleep", 100);
     const tasks = other.loadBalancedView().map("./tasks.ts#delayedSquare", [100, 100, 100, 100]);
-    await sleep(20);
+    await watch.running(direct);
     await other.close();
     await assert.rejects(direct.get(1000), (e: unknown) => (e as ClusterError).code === "ECLOSED");
     await assert.rejects(tasks.get(1000), (e: unknown) => (e as ClusterError).code === "ECLOSED");
@@ -273,8 +305,9 @@ describe("engine deaths across processes (ipc)", () => {
       const client = await within(cluster.client(), T, "client");
       const bound = cluster.controller.detectionBound;
 
-      const ar = client.view(3).apply("./tasks.ts#sleep", 10_000);
-      await sleep(200);
+      const watch = startedWatch(client);
+      const ar = client.view(3).apply("./tasks.ts#announcedSleep", 10_000);
+      await watch.running(ar);
       let killed = Date.now();
       await within(cluster.killEngine(3), T, "kill 3");
       await assert.rejects(within(ar, T, "the failure"), (e: unknown) => (e as ClusterError).code === "EENGINEDIED" && (e as ClusterError).engineId === 3);
@@ -282,7 +315,7 @@ describe("engine deaths across processes (ipc)", () => {
       assert.ok(direct <= bound + SLACK, `noticed after ${direct} ms`);
 
       const collective = client.view([0, 1, 2]).apply("./tasks.ts#allreduceUnlessVictim", 2);
-      await sleep(200);
+      await watch.running(collective);
       killed = Date.now();
       await within(cluster.killEngine(2), T, "kill 2");
       const errors = await settleAll(collective, bound + SLACK + 2000);
