@@ -155,7 +155,8 @@ const TOTAL = 3000;
  * here), and only when the application thread next processes commands, so it may count
  * up to ~50 already-delivered messages as still queued: batches of HWM / 2 could then
  * reach its HWM and be dropped (seen in CI, message 1849 of 3000). A quarter leaves room
- * for that lag; the fast subscriber must still get every message, in order.
+ * for most of that lag, yet libzmq still drops one now and then (see reportSlow); ours
+ * must deliver every message to the fast subscriber, in order.
  */
 const BATCH = HWM / 4;
 
@@ -167,11 +168,11 @@ interface PubDriver {
   memory(): Promise<[string, number][]>;
 }
 
-interface SlowFigures { received: number; growth: [string, number][]; slowMessages: number }
+interface SlowFigures { received: number; lost: number; reordered: number; growth: [string, number][]; slowMessages: number }
 
 /**
  * A raw "SUB" (ZMTP 3.0 greeting, READY, subscribe-all message) that never reads, and a fast
- * zmq-ts SUB; 3000 x 16 KiB published in batches of HWM/2 paced to the fast one.
+ * zmq-ts SUB; 3000 x 16 KiB published in batches of HWM/4 paced to the fast one.
  */
 async function slowSubscriber(pub: PubDriver): Promise<SlowFigures> {
   const fast = new zmq.Subscriber({ receiveHighWaterMark: 0, linger: 0 });
@@ -194,23 +195,33 @@ async function slowSubscriber(pub: PubDriver): Promise<SlowFigures> {
     }
     await sleep(50); // both subscriptions in
     const before = await pub.memory();
+    // Every 16 KiB message carries its index: count what arrives, and what was skipped
+    // (a later index before an earlier one means loss; an earlier one after a later one,
+    // reordering).
     let received = 0;
+    let nextIndex = 0;
+    let lost = 0;
+    let reordered = 0;
     const consume = (async () => {
-      while (received < TOTAL) {
+      while (nextIndex < TOTAL) {
         const [m] = await fast.receive();
-        if (m!.length === SIZE) {
-          assert.equal(m!.readUInt32BE(0), received, "fast subscriber: loss or reordering");
-          received++;
+        if (m!.length !== SIZE) continue;
+        const n = m!.readUInt32BE(0);
+        if (n < nextIndex) reordered++;
+        else {
+          lost += n - nextIndex;
+          nextIndex = n + 1;
         }
+        received++;
       }
     })();
     consume.catch(() => {});
     for (let i = 0; i < TOTAL; i += BATCH) {
       await pub.send(i, BATCH);
-      const end = performance.now() + 5000;
-      while (received < i + BATCH && performance.now() < end) await Promise.race([consume, sleep(1)]);
+      const end = performance.now() + 2000;
+      while (nextIndex < i + BATCH && performance.now() < end) await Promise.race([consume, sleep(1)]);
     }
-    await within(consume, 5000, "fast subscriber got everything");
+    await within(consume, 5000, "fast subscriber got the last message");
     const after = await pub.memory();
     const growth = after.map(([k, v], j): [string, number] => [k, v - before[j]![1]]);
     // What the publisher kept for the slow one: read it now until idle.
@@ -219,7 +230,7 @@ async function slowSubscriber(pub: PubDriver): Promise<SlowFigures> {
     slow.resume();
     for (let last = -1, t = performance.now(); bytes !== last && performance.now() - t < 4000; ) { last = bytes; await sleep(200); }
     const slowMessages = Math.floor(bytes / (SIZE + 9));
-    return { received, growth, slowMessages };
+    return { received, lost, reordered, growth, slowMessages };
   } finally {
     slow?.destroy();
     fast.close();
@@ -228,11 +239,19 @@ async function slowSubscriber(pub: PubDriver): Promise<SlowFigures> {
 
 function reportSlow(side: Side, f: SlowFigures): void {
   const g = f.growth.map(([k, v]) => `${k} ${v >= 0 ? "+" : ""}${mib(v)}`).join(", ");
-  console.log(`# ${side}: slow subscriber: fast got ${f.received}/${TOTAL}; publisher memory ${g}; the never-reading peer had ~${f.slowMessages} messages kept for it`);
-  put(`subscriber that never reads (SNDHWM ${HWM}, 16 KiB, ${TOTAL} msgs): fast subscriber got`, side, `${f.received}/${TOTAL}`);
+  const lostText = f.lost ? ` (${f.lost} lost)` : "";
+  console.log(`# ${side}: slow subscriber: fast got ${f.received}/${TOTAL}${lostText}; publisher memory ${g}; the never-reading peer had ~${f.slowMessages} messages kept for it`);
+  put(`subscriber that never reads (SNDHWM ${HWM}, 16 KiB, ${TOTAL} msgs): fast subscriber got`, side, `${f.received}/${TOTAL}${lostText}`);
   put(`… publisher memory growth`, side, g);
   put(`… messages kept for the never-reading peer (socket buffers + queue)`, side, `~${f.slowMessages} (rest dropped)`);
-  assert.equal(f.received, TOTAL, `${side}: the fast subscriber lost messages`);
+  assert.equal(f.reordered, 0, `${side}: the fast subscriber saw messages out of order`);
+  assert.equal(f.received + f.lost, TOTAL, `${side}: counts do not add up`);
+  // Ours must deliver everything to the subscriber that keeps up. libzmq 4.3.4 does not
+  // always: now and then it drops the last message of a batch to the fast subscriber too
+  // (seen with its own SUB, zeromq.js, as the fast one as well as ours), because its PUB
+  // learns that a pipe drained only in low-water-mark steps, when its application thread
+  // next processes commands. That is libzmq's behaviour, reported in the table, not ours.
+  if (side === "zmq-ts") assert.equal(f.lost, 0, `${side}: the fast subscriber lost messages`);
   assert.ok(f.slowMessages < TOTAL / 2, `${side}: the publisher queued ${f.slowMessages} for the slow peer instead of dropping`);
   // For us this proves the scenario ran (the slow peer was subscribed). libzmq takes a new
   // peer's subscription only when its application next calls into the socket, which on a
