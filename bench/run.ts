@@ -1,36 +1,43 @@
 /**
  * The benchmark: zmq-ts (../src) against zeromq.js (the npm `zeromq` package, native
  * libzmq 4.3.5) and the raw-socket ceiling (plain node:net streams carrying length-
- * prefixed messages with the same await pattern, bench/raw.ts), all measured in this one
- * run, with the ratios and the targets.
+ * prefixed messages, written in batches, with the same await pattern: bench/raw.ts), all
+ * measured in this one run, with the ratios and the targets.
  *
- *   npm run bench                          # everything, about 2-3 minutes on 2 cores
- *   npm run bench -- --quick               # short windows, one child per library (< 40 s; a smoke test,
+ *   npm run bench                          # everything, 3 rounds, medians (about 8-10 minutes on 2 cores)
+ *   npm run bench -- --quick               # short windows, one round (under 2 minutes; a smoke test:
  *                                          # its numbers are dominated by start-up effects)
  *   npm run bench -- --only=tcp/16B,reqrep # cases whose id contains any of these
  *   npm run bench -- --lib=ours            # only these libraries (ours, zeromq, raw)
- *   npm run bench -- --repeat=3            # every case 3 times (in rounds); the table shows the best of each
- *   npm run bench -- --cpu-prof            # profile each child (bench/profiles/), print the top functions
- *                                          # by self time inside the measured window
+ *   npm run bench -- --repeat=5            # rounds (default 3, --quick 1); the table shows each cell's median
+ *   npm run bench -- --cpu-prof            # profile the measuring process of each case (bench/profiles/),
+ *                                          # print the top functions by self time inside the measured window
  *   npm run bench -- --print-specs         # print each case's CaseSpec JSON (for bench/case.ts) and stop
  *   npm run bench -- --out=file.json       # where the JSON goes
  *
  * The JSON goes to bench/results.json (a full run), bench/results-quick.json (--quick)
- * or bench/results-partial.json (--only / --lib), unless --out says otherwise.
+ * or bench/results-partial.json (--only / --lib), unless --out says otherwise. A full run
+ * (no --only, --lib or --quick) also writes docs/BENCHMARKS.md (the tables) and
+ * docs/bench.svg (the chart); the README's figures are copied from there.
  *
- * Each case of each library runs in a fresh child process (bench/case.ts), one at a time,
- * never two at once. Cases:
+ * Over tcp and ipc every case runs in two fresh processes (bench/case.ts), the binding
+ * side and the connecting side, as real peers would; inproc and the memory case run in
+ * one. One case at a time, never two at once; the libraries alternate within each round.
+ * Cases:
  *   PUSH->PULL throughput at 16 B .. 1 MiB over tcp and ipc; inproc 16 B (no raw line);
- *   PUB->4 SUB 16 B tcp (messages/s delivered to each subscriber; raw: one writer fanning
- *   out to 4 streams, lossless); DEALER->ROUTER 16 B tcp (raw: the PUSH/PULL ceiling);
- *   REQ/REP 16 B tcp round-trip latency (raw: ping-pong); memory of 1M 16 B messages
- *   through a tcp PUSH/PULL pair (ours only).
+ *   PUB->1 SUB and PUB->4 SUB 16 B tcp (messages/s delivered to each subscriber, and what
+ *   the PUB dropped, from sequence numbers; raw: one writer fanning out to the streams,
+ *   lossless); DEALER->ROUTER 16 B tcp (raw: the PUSH/PULL ceiling); REQ/REP 16 B tcp
+ *   round-trip latency (raw: ping-pong); CURVE PUSH->PULL 1 KiB tcp (no raw line);
+ *   scale: one ROUTER echoing for 1,000 DEALERs (tcp), an XPUB whose SUB holds 10,000
+ *   subscriptions (tcp, messages cycling through the topics), and memory while 10 million
+ *   16 B messages stream through a tcp PUSH/PULL pair (ours only, one process).
  * Throughput is counted at the receiver, after a warm-up (500 ms or N messages, whichever
- * first), over a window bounded by time (1.5 s) and by message count. MB/s is payload
- * bytes, 1 MB = 1e6 bytes. The raw ceiling is single-threaded like us; zeromq.js moves
- * bytes on libzmq's I/O thread, so with large messages it can beat the raw line.
- * The "cpu %" column is the child's CPU over the window (all threads): on a shared
- * machine, a single-threaded case well under 100 did not get a whole core.
+ * first, from the first message), over a window bounded by time (1.5 s) and by message
+ * count. MB/s is payload bytes, 1 MB = 1e6 bytes. Our library and the raw line are
+ * single-threaded per process; zeromq.js moves bytes on libzmq's I/O thread as well.
+ * The "cpu %" column is the measuring process's CPU over the window (all threads): on
+ * this 2-core machine, a single-threaded case well under 100 did not get a whole core.
  */
 import { spawn, execFileSync } from "node:child_process";
 import { cpus, loadavg, totalmem, platform, release, arch } from "node:os";
@@ -39,7 +46,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 import { summarise, format as formatProfile } from "./profile-top.js";
-import { RESULT_PREFIX, sizeLabel, type CaseResult, type CaseSpec, type Kind, type Lib, type Transport } from "./spec.js";
+import { ENDPOINT_PREFIX, RESULT_PREFIX, sizeLabel, type CaseResult, type CaseSpec, type Kind, type Lib, type PeerInfo, type Role, type Transport } from "./spec.js";
+import { chart } from "./chart.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -65,7 +73,7 @@ const QUICK = flag("quick");
 const ONLY = value("only")?.split(",").filter(Boolean) ?? [];
 const LIBS = (value("lib")?.split(",").filter(Boolean) ?? ["ours", "zeromq", "raw"]) as Lib[];
 const CPU_PROF = flag("cpu-prof");
-const REPEAT = Math.max(1, Math.floor(Number(value("repeat") ?? 1)));
+const REPEAT = Math.max(1, Math.floor(Number(value("repeat") ?? (QUICK ? 1 : 3))));
 const OUT = value("out") ?? join(here, QUICK ? "results-quick.json" : ONLY.length || value("lib") ? "results-partial.json" : "results.json");
 
 // ---- the cases ------------------------------------------------------------------------
@@ -80,13 +88,15 @@ interface Line {
   size: number;
   libs: Lib[];
   subscribers?: number;
+  dealers?: number;
+  topics?: number;
   /** Which library's line stands in as the raw ceiling, when raw runs another shape. */
   title: string;
 }
 
 function windowFor(kind: Kind, size: number): Pick<CaseSpec, "warmMsgs" | "warmMs" | "maxMsgs" | "timeMs"> {
   const scale = QUICK ? 0.1 : 1;
-  if (kind === "memory") return { warmMsgs: 10_000, warmMs: 0, maxMsgs: QUICK ? 100_000 : 1_000_000, timeMs: 0 };
+  if (kind === "memory") return { warmMsgs: 10_000, warmMs: 0, maxMsgs: QUICK ? 200_000 : 10_000_000, timeMs: 0 };
   if (kind === "reqrep") return { warmMsgs: 2000, warmMs: QUICK ? 50 : 500, maxMsgs: Math.round(200_000 * scale), timeMs: QUICK ? 250 : 1500 };
   const max = size <= 16 ? 20_000_000 : size <= 256 ? 10_000_000 : size <= 4096 ? 2_000_000 : size <= 65536 ? 100_000 : 6000;
   const warm = size <= 4096 ? 20_000 : size <= 65536 ? 1000 : 60;
@@ -106,10 +116,14 @@ function lines(): Line[] {
     }
   }
   out.push({ id: "pushpull/inproc/16B", kind: "pushpull", transport: "inproc", size: 16, libs: ["ours", "zeromq"], title: "PUSH→PULL inproc 16B" });
+  out.push({ id: "pubsub1/tcp/16B", kind: "pubsub", transport: "tcp", size: 16, libs: ALL_LIBS, subscribers: 1, title: "PUB→SUB tcp 16B" });
   out.push({ id: "pubsub4/tcp/16B", kind: "pubsub", transport: "tcp", size: 16, libs: ALL_LIBS, subscribers: 4, title: "PUB→4×SUB tcp 16B (per sub)" });
   out.push({ id: "dealer-router/tcp/16B", kind: "dealer-router", transport: "tcp", size: 16, libs: ALL_LIBS, title: "DEALER→ROUTER tcp 16B" });
   out.push({ id: "reqrep/tcp/16B", kind: "reqrep", transport: "tcp", size: 16, libs: ALL_LIBS, title: "REQ/REP tcp 16B round trip" });
-  out.push({ id: "memory/tcp/16B", kind: "memory", transport: "tcp", size: 16, libs: ["ours"], title: "memory, 1M × 16B tcp PUSH/PULL" });
+  out.push({ id: "curve/tcp/1KiB", kind: "curve", transport: "tcp", size: 1024, libs: ["ours", "zeromq"], title: "CURVE PUSH→PULL tcp 1KiB" });
+  out.push({ id: "router-fanin/tcp/16B", kind: "router-fanin", transport: "tcp", size: 16, libs: ["ours", "zeromq"], dealers: 1000, title: "ROUTER echoing for 1,000 DEALERs tcp 16B" });
+  out.push({ id: "xpub-topics/tcp/16B", kind: "xpub-topics", transport: "tcp", size: 16, libs: ["ours", "zeromq"], topics: 10_000, title: "XPUB→SUB with 10,000 subscriptions tcp 16B" });
+  out.push({ id: "memory/tcp/16B", kind: "memory", transport: "tcp", size: 16, libs: ["ours"], title: `memory, ${QUICK ? "200k" : "10M"} × 16B tcp PUSH/PULL` });
   return out;
 }
 
@@ -123,6 +137,8 @@ function specFor(line: Line, lib: Lib): CaseSpec {
     size: line.size,
     lib,
     ...(line.subscribers ? { subscribers: line.subscribers } : {}),
+    ...(line.dealers ? { dealers: line.dealers } : {}),
+    ...(line.topics ? { topics: line.topics } : {}),
     ...windowFor(line.kind, line.size),
   };
 }
@@ -143,9 +159,9 @@ if (selected.length === 0) {
 
 // ---- running children -----------------------------------------------------------------
 
-/** Where a child's profiles go: one directory per child, since --cpu-prof writes a file
+/** Where a child's profiles go: one directory per case, since --cpu-prof writes a file
  * per thread (the main thread, and tsx's module-loader thread). */
-const profileDir = (specs: CaseSpec[]) => join(here, "profiles", specs.map((s) => `${s.id.replace(/\//g, "_")}.${s.lib}`).join("+").slice(0, 150));
+const profileDir = (spec: CaseSpec) => join(here, "profiles", `${spec.id.replace(/\//g, "_")}.${spec.lib}`);
 
 /** The main thread's profile: the one whose call frames include bench/case.ts itself. */
 function mainThreadProfile(dir: string): string {
@@ -157,48 +173,92 @@ function mainThreadProfile(dir: string): string {
   return files.find((f) => readFileSync(f, "utf8").includes(`"url":${marker}`)) ?? files.sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
 }
 
-function runChild(specs: CaseSpec[]): Promise<CaseResult[]> {
+/** Split cases: which side measures (and so prints the result, and is profiled). */
+const measuringRole = (kind: Kind): Role => (kind === "pubsub" || kind === "xpub-topics" || kind === "reqrep" ? "connect" : "bind");
+
+interface Child {
+  /** Resolves with the first line that starts with `prefix` (its rest), or rejects on exit. */
+  line(prefix: string): Promise<string>;
+  stderr(): string;
+  kill(): Promise<void>;
+}
+
+function startChild(spec: CaseSpec, profile: boolean): Child {
   const nodeArgs = ["--expose-gc", "--import", "tsx"];
-  if (CPU_PROF) {
-    const dir = profileDir(specs);
+  if (profile) {
+    const dir = profileDir(spec);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
   }
-  // Start-up, plus each case's window and its watchdog grace (4 s), plus slack; the
-  // memory case has no window (it streams a fixed count).
-  const budget = 15_000 + specs.reduce((a, s) => a + s.warmMs + s.timeMs + 8_000 + (s.kind === "memory" ? 60_000 : 0), 0);
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...nodeArgs, join(here, "case.ts"), JSON.stringify(specs)], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), budget);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const got = new Map<string, CaseResult>();
-      for (const line of stdout.split("\n")) {
-        if (!line.startsWith(RESULT_PREFIX)) continue;
-        const r = JSON.parse(line.slice(RESULT_PREFIX.length)) as CaseResult;
-        got.set(`${r.id} ${r.lib}`, r);
+  const child = spawn(process.execPath, [...nodeArgs, join(here, "case.ts"), JSON.stringify(spec)], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  let exited = false;
+  const waiters: (() => void)[] = [];
+  const poke = () => waiters.splice(0).forEach((w) => w());
+  child.stdout.on("data", (d: Buffer) => ((out += d.toString()), poke()));
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const closed = new Promise<void>((r) => child.on("close", () => ((exited = true), poke(), r())));
+  return {
+    async line(prefix) {
+      for (;;) {
+        const at = out.indexOf(prefix);
+        const eol = at >= 0 ? out.indexOf("\n", at) : -1;
+        if (eol >= 0) return out.slice(at + prefix.length, eol);
+        if (exited) throw new Error(`exited without a ${prefix.trim()} line${err ? `: ${err.slice(-2000)}` : ""}`);
+        await new Promise<void>((r) => waiters.push(r));
       }
-      resolve(
-        specs.map(
-          (s) =>
-            got.get(`${s.id} ${s.lib}`) ?? {
-              id: s.id,
-              lib: s.lib,
-              ok: false,
-              error: `child exited (code ${String(code)}, signal ${String(signal)}) without a result${stderr ? `: ${stderr.slice(-2000)}` : ""}`,
-            },
-        ),
-      );
-    });
-  });
+    },
+    stderr: () => err,
+    async kill() {
+      if (exited) return;
+      // SIGTERM lets --cpu-prof write its profile; SIGKILL if it lingers.
+      child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await closed;
+      clearTimeout(t);
+    },
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() => clearTimeout(t));
+}
+
+/** One case of one library: in one process (inproc, memory) or two (tcp, ipc). */
+async function runCase(spec: CaseSpec): Promise<CaseResult> {
+  // Start-up (two processes with tsx), the window, the watchdog's grace, slack; the
+  // memory case streams a fixed count instead of a window.
+  const budget = 30_000 + spec.warmMs + spec.timeMs + (spec.kind === "memory" ? 120_000 : 0);
+  const split = spec.transport !== "inproc" && spec.kind !== "memory";
+  const children: Child[] = [];
+  try {
+    let measurer: Child;
+    if (!split) {
+      measurer = startChild({ ...spec, role: "both" }, CPU_PROF);
+      children.push(measurer);
+    } else {
+      const measures = measuringRole(spec.kind);
+      const binder = startChild({ ...spec, role: "bind" }, CPU_PROF && measures === "bind");
+      children.push(binder);
+      const peer = JSON.parse(await withTimeout(binder.line(ENDPOINT_PREFIX), 20_000, "the binding side's endpoint")) as PeerInfo;
+      const connector = startChild({ ...spec, role: "connect", peer }, CPU_PROF && measures === "connect");
+      children.push(connector);
+      measurer = measures === "bind" ? binder : connector;
+      // If the other side dies first, say so instead of waiting for the budget.
+      const other = measures === "bind" ? connector : binder;
+      void other.line(RESULT_PREFIX).catch(() => {});
+    }
+    const line = await withTimeout(measurer.line(RESULT_PREFIX), budget, "the result");
+    return JSON.parse(line) as CaseResult;
+  } catch (e) {
+    const err = children.map((c) => c.stderr()).filter(Boolean).join("\n---\n");
+    return { id: spec.id, lib: spec.lib, ok: false, error: `${e instanceof Error ? e.message : String(e)}${err ? `\n${err.slice(-2000)}` : ""}` };
+  } finally {
+    await Promise.all(children.map((c) => c.kill()));
+  }
 }
 
 function describe(r: CaseResult): string {
@@ -206,7 +266,8 @@ function describe(r: CaseResult): string {
   if (r.memory) return `${fmtBytes(r.memory.afterGc.rss - r.memory.before.rss)} RSS growth, ${fmtRate(r.msgPerSec!)} msg/s`;
   const cpu = r.cpu ? `, cpu ${r.cpu.userPct.toFixed(0)}% user + ${r.cpu.sysPct.toFixed(0)}% sys` : "";
   if (r.p50Us !== undefined) return `p50 ${r.p50Us.toFixed(1)} µs, p99 ${r.p99Us!.toFixed(1)} µs (${r.msgs} round trips${cpu})`;
-  return `${fmtRate(r.msgPerSec!)} msg/s, ${r.mbPerSec!.toFixed(1)} MB/s (${r.msgs} msgs in ${r.seconds!.toFixed(2)} s${cpu})${r.stalled ? " STALLED" : ""}`;
+  const loss = r.lossFraction !== undefined ? `, ${fmtLoss(r.lossFraction)} lost` : "";
+  return `${fmtRate(r.msgPerSec!)} msg/s, ${r.mbPerSec!.toFixed(1)} MB/s${loss} (${r.msgs} msgs in ${r.seconds!.toFixed(2)} s${cpu})${r.stalled ? " STALLED" : ""}`;
 }
 
 // ---- formatting -----------------------------------------------------------------------
@@ -223,11 +284,16 @@ function fmtBytes(b: number): string {
   if (a >= 1024) return `${sign}${(a / 1024).toFixed(1)} KiB`;
   return `${sign}${a} B`;
 }
+function fmtLoss(f: number): string {
+  return f === 0 ? "0%" : f < 0.001 ? `${(f * 100).toFixed(3)}%` : `${(f * 100).toFixed(1)}%`;
+}
 function cell(r: CaseResult | undefined): string {
   if (!r) return "—";
   if (!r.ok) return "failed";
   if (r.p50Us !== undefined) return `${r.p50Us.toFixed(1)} / ${r.p99Us!.toFixed(1)} µs`;
-  const s = `${fmtRate(r.msgPerSec!)}/s · ${r.mbPerSec! >= 100 ? r.mbPerSec!.toFixed(0) : r.mbPerSec!.toFixed(1)} MB/s`;
+  let s = `${fmtRate(r.msgPerSec!)}/s · ${r.mbPerSec! >= 100 ? r.mbPerSec!.toFixed(0) : r.mbPerSec!.toFixed(1)} MB/s`;
+  if (r.lossFraction !== undefined) s += ` · ${fmtLoss(r.lossFraction)} lost`;
+  if ((r.id.startsWith("router-fanin") || r.id.startsWith("xpub-topics")) && r.maxRss) s += ` · peak RSS ${fmtBytes(r.maxRss)}`;
   return r.stalled ? `${s} (stalled)` : s;
 }
 /** CPU (user + sys, all threads) over the window, % of one core: below ~90 the case did not get a whole core. */
@@ -246,7 +312,8 @@ function targetFor(l: Line): Target | undefined {
     return { text: "≥0.9x raw, ≥1x zmq", check: (z, r) => all(z === undefined ? undefined : z >= 1, r === undefined ? undefined : r >= 0.9) };
   }
   if (l.kind === "pushpull") return { text: "≥20x zmq", check: (z) => (z === undefined ? undefined : z >= 20) };
-  if (l.kind === "pubsub" || l.kind === "dealer-router") return { text: "≥5x zmq", check: (z) => (z === undefined ? undefined : z >= 5) };
+  if ((l.kind === "pubsub" && (l.subscribers ?? 1) === 4) || l.kind === "dealer-router") return { text: "≥5x zmq", check: (z) => (z === undefined ? undefined : z >= 5) };
+  if (l.kind === "curve") return { text: "≥1x zmq", check: (z) => (z === undefined ? undefined : z >= 1) };
   if (l.kind === "reqrep") return { text: "p50 ≤0.6x zmq", check: (z) => (z === undefined ? undefined : z <= 0.6) };
   return undefined;
 }
@@ -295,57 +362,42 @@ console.log(`${env.ours} vs ${env.zeromq} vs raw node:net; each case in a fresh 
 const t0 = performance.now();
 const results: CaseResult[] = [];
 
-// Full: one child per case and library. Quick: one child per library, running that
-// library's cases one after another (saves the start-up of ~40 processes).
-type Job = CaseSpec[];
-const jobs: Job[] = [];
-if (QUICK) {
-  for (const lib of ALL_LIBS) {
-    const job = selected.filter((l) => l.libs.includes(lib)).map((l) => specFor(l, lib));
-    if (job.length) jobs.push(job);
-  }
-} else {
-  for (const l of selected) for (const lib of l.libs) jobs.push([specFor(l, lib)]);
-}
+const jobs: CaseSpec[] = [];
+for (const l of selected) for (const lib of l.libs) jobs.push(specFor(l, lib));
 
 const samples: CaseResult[] = [];
 for (let round = 1; round <= REPEAT; round++) {
   if (REPEAT > 1) console.log(`round ${round} of ${REPEAT}`);
-  for (const job of jobs) await runJob(job);
+  for (const spec of jobs) await runJob(spec);
 }
 
-/** The best of the repeats: the highest rate, or the lowest p50; a success over a failure. */
-function better(a: CaseResult, b: CaseResult): boolean {
-  if (a.ok !== b.ok) return a.ok;
-  if (!a.ok) return false;
-  if (a.p50Us !== undefined) return a.p50Us < b.p50Us!;
-  return (a.msgPerSec ?? 0) > (b.msgPerSec ?? 0);
+/**
+ * Each cell is the median of its rounds (by rate, or by p50 for latency); a failed
+ * round counts as the worst. With an even count, the lower middle.
+ */
+function median(rs: CaseResult[]): CaseResult {
+  const score = (r: CaseResult) => (!r.ok ? -Infinity : r.p50Us !== undefined ? -r.p50Us : (r.msgPerSec ?? 0));
+  const sorted = [...rs].sort((a, b) => score(b) - score(a));
+  return sorted[Math.floor((sorted.length - 1) / 2) + ((sorted.length - 1) % 2)]!;
 }
-for (const r of samples) {
-  const i = results.findIndex((x) => x.id === r.id && x.lib === r.lib);
-  if (i < 0) results.push(r);
-  else if (better(r, results[i]!)) results[i] = r;
+for (const spec of jobs) {
+  const rs = samples.filter((r) => r.id === spec.id && r.lib === spec.lib);
+  if (rs.length) results.push(median(rs));
 }
 
-async function runJob(job: Job): Promise<void> {
+async function runJob(spec: CaseSpec): Promise<void> {
   const started = performance.now();
-  const rs = await runChild(job);
+  const r = await runCase(spec);
   const secs = ((performance.now() - started) / 1000).toFixed(1);
-  for (const r of rs) {
-    samples.push(r);
-    console.log(`  ${r.id.padEnd(22)} ${r.lib.padEnd(6)} ${describe(r)}${rs.length === 1 ? `  [${secs} s]` : ""}`);
-  }
-  if (rs.length > 1) console.log(`  (${rs.length} cases in one child, ${secs} s)`);
-  if (CPU_PROF) {
-    for (const r of rs) {
-      if (!r.hrWindowUs) continue;
-      try {
-        const file = mainThreadProfile(profileDir(job));
-        const text = formatProfile(summarise(file, r.hrWindowUs[0], r.hrWindowUs[1], 20));
-        console.log(`  profile of ${r.id} ${r.lib}, measured window only (${relative(root, file)}):\n${text.replace(/^/gm, "    ")}`);
-      } catch (e) {
-        console.log(`  (no profile: ${String(e)})`);
-      }
+  samples.push(r);
+  console.log(`  ${r.id.padEnd(24)} ${r.lib.padEnd(6)} ${describe(r)}  [${secs} s]`);
+  if (CPU_PROF && r.hrWindowUs) {
+    try {
+      const file = mainThreadProfile(profileDir(spec));
+      const text = formatProfile(summarise(file, r.hrWindowUs[0], r.hrWindowUs[1], 20));
+      console.log(`  profile of ${r.id} ${r.lib}, measured window only (${relative(root, file)}):\n${text.replace(/^/gm, "    ")}`);
+    } catch (e) {
+      console.log(`  (no profile: ${String(e)})`);
     }
   }
 }
@@ -376,9 +428,10 @@ for (const l of selected) {
   const target = targetFor(l);
   const met = target?.check(vsZ, vsR);
   const title = l.kind === "reqrep" ? `${l.title}, p50 / p99` : l.title;
-  const rawCell = l.kind === "dealer-router" && r ? `${cell(r)} (plain stream)` : l.libs.includes("raw") || LIBS.includes("raw") ? cell(r) : "n/a";
+  const hasRaw = lines().find((x) => x.id === l.id)!.libs.includes("raw");
+  const rawCell = !hasRaw ? "n/a" : l.kind === "dealer-router" && r ? `${cell(r)} (plain stream)` : cell(r);
   rows.push(
-    `| ${title} | ${cell(o)} | ${cell(z)} | ${l.transport === "inproc" ? "n/a" : rawCell} | ${ratio(vsZ)}${l.kind === "reqrep" ? " (p50)" : ""} | ${ratio(vsR)}${l.kind === "reqrep" ? " (p50)" : ""} | ${target?.text ?? ""} | ${met === undefined ? "?" : met ? "yes" : "**no**"} | ${[o, z, r].map(cpuPct).join(" / ")} |`,
+    `| ${title} | ${cell(o)} | ${cell(z)} | ${rawCell} | ${ratio(vsZ)}${l.kind === "reqrep" ? " (p50)" : ""} | ${ratio(vsR)}${l.kind === "reqrep" ? " (p50)" : ""} | ${target?.text ?? ""} | ${met === undefined ? "?" : met ? "yes" : "**no**"} | ${[o, z, r].map(cpuPct).join(" / ")} |`,
   );
   summary.push({ id: l.id, title: l.title, ours: o, zeromq: z, raw: r, oursOverZeromq: vsZ, oursOverRaw: vsR, target: target?.text, met });
 }
@@ -394,10 +447,19 @@ if (selected.some((l) => l.kind === "memory")) {
       memRows.push(`| ${k} | ${fmtBytes(m.before[k])} | ${fmtBytes(m.afterNoGc[k])} | ${fmtBytes(m.afterGc[k])} | ${fmtBytes(m.afterGc[k] - m.before[k])} |`);
     }
     memRows.push(`| peak RSS while streaming | ${fmtBytes(m.before.rss)} | ${fmtBytes(m.peakRssDuring)} | | ${fmtBytes(m.peakRssDuring - m.before.rss)} |`);
+    if (m.trail?.length) memRows.push(`| RSS at each tenth of the stream | ${m.trail.map(fmtBytes).join(", ")} | | | ${fmtBytes(m.trail[m.trail.length - 1]! - m.trail[0]!)} (last − first tenth) |`);
     memRows.push(`\n${m.messages.toLocaleString("en-US")} messages in ${m.seconds.toFixed(2)} s (${fmtRate(m.messages / m.seconds)} msg/s)`);
   } else {
     memRows.push(`| failed: ${(results.find((x) => x.id === "memory/tcp/16B")?.error ?? "").split("\n")[0]} | | | | |`);
   }
+}
+
+/** "Matching stays fast": the XPUB case against the one-subscription PUB/SUB line. */
+const scaleNotes: string[] = [];
+for (const lib of ["ours", "zeromq"] as const) {
+  const x = find("xpub-topics/tcp/16B", lib);
+  const one = find("pubsub1/tcp/16B", lib);
+  if (x && one) scaleNotes.push(`${lib === "ours" ? "zmq-ts" : "zeromq.js"}: with 10,000 subscriptions the subscriber gets ${((100 * x.msgPerSec!) / one.msgPerSec!).toFixed(0)}% of the one-subscription rate (${fmtRate(x.msgPerSec!)}/s vs ${fmtRate(one.msgPerSec!)}/s).`);
 }
 
 const loadEnd = loadavg().map((x) => x.toFixed(2)).join(" ");
@@ -408,11 +470,13 @@ const text = [
   "",
   `node ${env.node} · ${env.cpu} · ${env.platform} · \`${env.command}\` · source ${env.source}`,
   "",
-  `Throughput: messages/s received (per subscriber for PUB/SUB) · payload MB/s. Latency: round trip p50 / p99.${REPEAT > 1 ? ` Best of ${REPEAT} runs per cell.` : ""}`,
-  "cpu %: the child's CPU time (user + sys, every thread, so libzmq's I/O thread too) over the window, 100 = one core; well under 100 for a single-threaded case means it was waiting (for the kernel, or for a core taken by another process).",
+  `Throughput: messages/s received (per subscriber for PUB/SUB) · payload MB/s · for PUB/SUB, the share of published messages a subscriber never got (a PUB drops at its high-water mark; the raw fan-out is lossless). Latency: round trip p50 / p99.${REPEAT > 1 ? ` Median of ${REPEAT} rounds per cell.` : ""} Over tcp and ipc the two sides run in two processes.`,
+  "cpu %: the measuring process's CPU time (user + sys, every thread, so libzmq's I/O thread too) over the window, 100 = one core; well under 100 for a single-threaded case means it was waiting (for the kernel, or for a core taken by another process).",
   "",
   ...rows,
   "",
+  ...scaleNotes,
+  ...(scaleNotes.length ? [""] : []),
   ...memRows,
   "",
   `took ${elapsed.toFixed(1)} s · load average start ${env.loadavgStart}, end ${loadEnd}${failures.length ? ` · ${failures.length} case(s) FAILED` : ""}`,
@@ -422,6 +486,13 @@ console.log(text);
 const json = { env: { ...env, loadavgEnd: loadEnd, seconds: elapsed, repeat: REPEAT }, lines: summary, memory: mem ?? null, results, ...(REPEAT > 1 ? { samples } : {}), table: text };
 writeFileSync(OUT, JSON.stringify(json, null, 2) + "\n");
 console.log(`\nwrote ${relative(process.cwd(), OUT)}`);
+if (!QUICK && ONLY.length === 0 && !value("lib") && !value("out")) {
+  const md = join(root, "docs", "BENCHMARKS.md");
+  const svg = join(root, "docs", "bench.svg");
+  writeFileSync(md, `# Benchmarks\n\nWritten by \`npm run bench\` (bench/run.ts) from its last full run; the chart is [bench.svg](bench.svg). What was tried and what it bought: [PERFORMANCE.md](PERFORMANCE.md).\n\n![throughput, log scale](bench.svg)\n${text}\n`);
+  writeFileSync(svg, chart(summary as never, `${env.date.slice(0, 10)} · ${env.cpu} · node ${env.node} · ${env.zeromq}`));
+  console.log(`wrote ${relative(process.cwd(), md)} and ${relative(process.cwd(), svg)}`);
+}
 if (failures.length) {
   for (const f of failures) console.error(`\n${f.id} ${f.lib}: ${f.error}`);
   process.exitCode = 1;

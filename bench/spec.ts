@@ -1,7 +1,23 @@
 /** What the harness (bench/run.ts) and the case runner (bench/case.ts) exchange. */
 
 export type Lib = "ours" | "zeromq" | "raw";
-export type Kind = "pushpull" | "pubsub" | "dealer-router" | "reqrep" | "memory";
+export type Kind =
+  | "pushpull"
+  | "pubsub"
+  | "dealer-router"
+  | "reqrep"
+  | "memory"
+  /** PUSH->PULL with CURVE (the PULL is the CURVE server). */
+  | "curve"
+  /** One ROUTER echoing for `dealers` DEALERs, each with one request in flight. */
+  | "router-fanin"
+  /** XPUB -> one SUB holding `topics` distinct subscriptions; messages cycle through them. */
+  | "xpub-topics";
+/**
+ * Where a case runs: "both" sides in one process (inproc, memory), or split over two
+ * processes: "bind" binds (and prints its endpoint), "connect" connects to `endpoint`.
+ */
+export type Role = "both" | "bind" | "connect";
 export type Transport = "tcp" | "ipc" | "inproc";
 
 export interface CaseSpec {
@@ -14,6 +30,14 @@ export interface CaseSpec {
   lib: Lib;
   /** Subscribers (pubsub). */
   subscribers?: number;
+  /** router-fanin: how many DEALERs. */
+  dealers?: number;
+  /** xpub-topics: how many distinct subscriptions. */
+  topics?: number;
+  /** Which side of a split case this process is (default "both"). */
+  role?: Role;
+  /** For role "connect": what the "bind" process printed (ENDPOINT_PREFIX line). */
+  peer?: PeerInfo;
   /** Warm-up: until this many messages (round trips) or this long, whichever first. */
   warmMsgs: number;
   warmMs: number;
@@ -37,6 +61,11 @@ export interface CaseResult {
   mbPerSec?: number;
   /** pubsub: each subscriber's rate. */
   perSubscriber?: number[];
+  /** pubsub / xpub-topics: messages the publisher sent that a subscriber never got
+   * (gaps in the sequence numbers), summed over subscribers, in the window; and as a
+   * fraction of what was sent to them. */
+  lost?: number;
+  lossFraction?: number;
   /** Ended by the watchdog (traffic stalled) rather than by count or time. */
   stalled?: boolean;
   /** reqrep: round-trip latency in microseconds. */
@@ -53,6 +82,8 @@ export interface CaseResult {
     afterNoGc: NodeJS.MemoryUsage;
     afterGc: NodeJS.MemoryUsage;
     peakRssDuring: number;
+    /** RSS at (about) each tenth of the stream. */
+    trail?: number[];
   };
   /** The measured window on process.hrtime's clock, in µs (the clock of --cpu-prof's timestamps). */
   hrWindowUs?: [number, number];
@@ -63,6 +94,14 @@ export interface CaseResult {
 }
 
 export const RESULT_PREFIX = "BENCH-RESULT ";
+/** The line a "bind" process prints once it is ready for its peer: ENDPOINT_PREFIX + PeerInfo JSON. */
+export const ENDPOINT_PREFIX = "BENCH-ENDPOINT ";
+
+export interface PeerInfo {
+  endpoint: string;
+  /** curve: the server's public key (Z85). */
+  serverKey?: string;
+}
 
 export function sizeLabel(n: number): string {
   if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n >> 20}MiB`;
