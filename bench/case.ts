@@ -763,6 +763,9 @@ async function runCase(spec: CaseSpec): Promise<CaseResult | null> {
 }
 
 async function main(): Promise<void> {
+  // The harness ends the side that does not measure with SIGTERM: exit normally, so
+  // that --cpu-prof writes its profile.
+  process.on("SIGTERM", () => process.exit(0));
   const arg = process.argv[2];
   if (!arg) throw new Error("usage: bench/case.ts '<CaseSpec JSON or array>'");
   const parsed = JSON.parse(arg) as CaseSpec | CaseSpec[];

@@ -161,7 +161,7 @@ if (selected.length === 0) {
 
 /** Where a child's profiles go: one directory per case, since --cpu-prof writes a file
  * per thread (the main thread, and tsx's module-loader thread). */
-const profileDir = (spec: CaseSpec) => join(here, "profiles", `${spec.id.replace(/\//g, "_")}.${spec.lib}`);
+const profileDir = (spec: CaseSpec, role: Role = spec.role ?? "both") => join(here, "profiles", `${spec.id.replace(/\//g, "_")}.${spec.lib}.${role}`);
 
 /** The main thread's profile: the one whose call frames include bench/case.ts itself. */
 function mainThreadProfile(dir: string): string {
@@ -180,7 +180,7 @@ interface Child {
   /** Resolves with the first line that starts with `prefix` (its rest), or rejects on exit. */
   line(prefix: string): Promise<string>;
   stderr(): string;
-  kill(): Promise<void>;
+  kill(graceMs?: number): Promise<void>;
 }
 
 function startChild(spec: CaseSpec, profile: boolean): Child {
@@ -211,13 +211,15 @@ function startChild(spec: CaseSpec, profile: boolean): Child {
       }
     },
     stderr: () => err,
-    async kill() {
+    async kill(graceMs = 0) {
       if (exited) return;
-      // SIGTERM lets --cpu-prof write its profile; SIGKILL if it lingers.
-      child.kill("SIGTERM");
-      const t = setTimeout(() => child.kill("SIGKILL"), 3000);
+      // The measuring side exits by itself after its result (and --cpu-prof writes its
+      // profile only on a normal exit): give it graceMs. The other side runs until ended.
+      const term = setTimeout(() => child.kill("SIGTERM"), graceMs);
+      const hard = setTimeout(() => child.kill("SIGKILL"), graceMs + 3000);
       await closed;
-      clearTimeout(t);
+      clearTimeout(term);
+      clearTimeout(hard);
     },
   };
 }
@@ -234,30 +236,30 @@ async function runCase(spec: CaseSpec): Promise<CaseResult> {
   const budget = 30_000 + spec.warmMs + spec.timeMs + (spec.kind === "memory" ? 120_000 : 0);
   const split = spec.transport !== "inproc" && spec.kind !== "memory";
   const children: Child[] = [];
+  let measurer: Child | null = null;
   try {
-    let measurer: Child;
     if (!split) {
       measurer = startChild({ ...spec, role: "both" }, CPU_PROF);
       children.push(measurer);
     } else {
       const measures = measuringRole(spec.kind);
-      const binder = startChild({ ...spec, role: "bind" }, CPU_PROF && measures === "bind");
+      const binder = startChild({ ...spec, role: "bind" }, CPU_PROF);
       children.push(binder);
       const peer = JSON.parse(await withTimeout(binder.line(ENDPOINT_PREFIX), 20_000, "the binding side's endpoint")) as PeerInfo;
-      const connector = startChild({ ...spec, role: "connect", peer }, CPU_PROF && measures === "connect");
+      const connector = startChild({ ...spec, role: "connect", peer }, CPU_PROF);
       children.push(connector);
       measurer = measures === "bind" ? binder : connector;
       // If the other side dies first, say so instead of waiting for the budget.
       const other = measures === "bind" ? connector : binder;
       void other.line(RESULT_PREFIX).catch(() => {});
     }
-    const line = await withTimeout(measurer.line(RESULT_PREFIX), budget, "the result");
+    const line = await withTimeout(measurer!.line(RESULT_PREFIX), budget, "the result");
     return JSON.parse(line) as CaseResult;
   } catch (e) {
     const err = children.map((c) => c.stderr()).filter(Boolean).join("\n---\n");
     return { id: spec.id, lib: spec.lib, ok: false, error: `${e instanceof Error ? e.message : String(e)}${err ? `\n${err.slice(-2000)}` : ""}` };
   } finally {
-    await Promise.all(children.map((c) => c.kill()));
+    await Promise.all(children.map((c) => c.kill(c === measurer ? 5000 : 0)));
   }
 }
 
@@ -368,7 +370,8 @@ for (const l of selected) for (const lib of l.libs) jobs.push(specFor(l, lib));
 const samples: CaseResult[] = [];
 for (let round = 1; round <= REPEAT; round++) {
   if (REPEAT > 1) console.log(`round ${round} of ${REPEAT}`);
-  for (const spec of jobs) await runJob(spec);
+  // The memory case streams a fixed 10 million messages: once is enough.
+  for (const spec of jobs) if (round === 1 || spec.kind !== "memory") await runJob(spec);
 }
 
 /**
@@ -392,12 +395,17 @@ async function runJob(spec: CaseSpec): Promise<void> {
   samples.push(r);
   console.log(`  ${r.id.padEnd(24)} ${r.lib.padEnd(6)} ${describe(r)}  [${secs} s]`);
   if (CPU_PROF && r.hrWindowUs) {
-    try {
-      const file = mainThreadProfile(profileDir(spec));
-      const text = formatProfile(summarise(file, r.hrWindowUs[0], r.hrWindowUs[1], 20));
-      console.log(`  profile of ${r.id} ${r.lib}, measured window only (${relative(root, file)}):\n${text.replace(/^/gm, "    ")}`);
-    } catch (e) {
-      console.log(`  (no profile: ${String(e)})`);
+    // Both sides of a split case (process.hrtime is one clock for the whole machine).
+    const split = spec.transport !== "inproc" && spec.kind !== "memory";
+    for (const role of split ? (["bind", "connect"] as const) : (["both"] as const)) {
+      try {
+        const file = mainThreadProfile(profileDir(spec, role));
+        const text = formatProfile(summarise(file, r.hrWindowUs[0], r.hrWindowUs[1], 20));
+        const side = role === "both" ? "" : ` (${role === measuringRole(spec.kind) ? "measuring" : "other"} side: ${role})`;
+        console.log(`  profile of ${r.id} ${r.lib}${side}, measured window only (${relative(root, file)}):\n${text.replace(/^/gm, "    ")}`);
+      } catch (e) {
+        console.log(`  (no profile for ${role}: ${String(e)})`);
+      }
     }
   }
 }
