@@ -13,6 +13,13 @@ if ! /usr/bin/python3 -c "import zmq, numpy" 2>/dev/null; then
     echo "setup: install python3-zmq and python3-numpy (Debian) for the interop tests" >&2
   fi
 fi
+# The epgm:// interop test (test/pgm/interop.test.ts, as root) makes a network namespace (iproute2)
+# and drops datagrams at random with iptables (the kernel here has no tc netem).
+if ! command -v iptables >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 iptables >/dev/null || true
+  fi
+fi
 # IPython parallel, for the cluster benchmark only (npm run bench compares with it); tests don't need it.
 if [ "${ZMQ_TS_SKIP_IPYPARALLEL:-}" != 1 ] && ! /usr/bin/python3 -c "import ipyparallel" 2>/dev/null \
   && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

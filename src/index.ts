@@ -42,17 +42,19 @@ export type { RandomPortOptions };
 /** The libzmq version whose behaviour we match. */
 export const version = "4.3.5";
 
-/** What this build can do, truthfully: NULL, PLAIN and CURVE; no multicast, no draft types yet. */
+/** What this build can do, truthfully: NULL, PLAIN and CURVE; epgm:// multicast; the draft types (zmq-ts/draft) with udp://. */
 export const capability: Readonly<Record<string, boolean>> = Object.freeze({
   ipc: true,
   /** ipc://@name reaches libzmq peers (false on Node < 22, whose libuv pads the name). */
   ipcAbstract: abstractIpcInteroperable,
-  pgm: false,
+  /** epgm:// (PGM over UDP) for PUB/XPUB/SUB/XSUB, as libzmq with OpenPGM; pgm:// (raw IP) is refused: Node has no raw sockets. */
+  pgm: true,
   tipc: false,
   norm: false,
   curve: true,
   gssapi: false,
-  draft: false,
+  /** zmq-ts/draft: SERVER/CLIENT, RADIO/DISH (tcp, ipc, inproc, udp), GATHER/SCATTER, DGRAM (udp), PEER, CHANNEL. */
+  draft: true,
 });
 
 const byType: Record<number, new (options?: Record<string, unknown>) => Socket> = {

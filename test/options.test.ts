@@ -148,11 +148,12 @@ test("option placement matches zeromq.js", () => {
     Stream: [...w, ...r, "notify"],
     Server: [...w, ...r],
     Client: [...w, ...r],
-    Radio: [...w],
+    // multicastLoop (ZMQ_MULTICAST_LOOP) is ours beyond zeromq.js, for udp multicast.
+    Radio: [...w, "multicastLoop"],
     Dish: [...r],
     Gather: [...r, "conflate"],
     Scatter: [...w, "conflate"],
-    Datagram: [...w, ...r],
+    Datagram: [...w, ...r, "multicastLoop"],
   };
   for (const [cls, names] of Object.entries(expected)) {
     assert.deepEqual([...classOptionNames[cls]!].sort(), [...names].sort(), cls);

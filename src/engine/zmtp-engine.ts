@@ -3,7 +3,7 @@ import { WireError } from "../wire/errors.js";
 import { encodeGreeting, parseGreeting, GREETING_SIZE, type Greeting } from "../wire/greeting.js";
 import { FrameDecoder, FLAG_COMMAND, FLAG_MORE, type FrameSink } from "../wire/frame-decoder.js";
 import { FrameBatch } from "../wire/frame-encoder.js";
-import { parseCommand, encodeCommandBody, encodeError, encodePing, encodePong, parsePing, getProperty, type Command } from "../wire/commands.js";
+import { parseCommand, encodeCommandBody, encodeError, encodePing, encodePong, parsePing, getProperty, parseGroupCommand, type Command } from "../wire/commands.js";
 import type { Mechanism } from "../mechanism/mechanism.js";
 import { parseHandshakeCommand } from "../mechanism/plain.js";
 import type { Pipe, PeerInfo } from "../pipe/pipe.js";
@@ -249,6 +249,15 @@ export class ZmtpEngine implements FrameSink {
         this.deliver(msg);
         return;
       }
+      case "JOIN":
+      case "LEAVE": {
+        // Only a DISH speaks them (RFC 48); from anyone else they are ignored as unknown.
+        if (this.pipe?.peer?.socketType !== "DISH") return;
+        const msg: Message = [Buffer.from(parseGroupCommand(cmd.name, cmd.data))];
+        msg.groupCommand = cmd.name;
+        this.deliver(msg);
+        return;
+      }
       case "ERROR":
         this.fail({ kind: "protocol", reason: "ERR_ZMTP_PEER_ERROR", message: "peer sent ERROR" });
         return;
@@ -287,6 +296,7 @@ export class ZmtpEngine implements FrameSink {
     const pipe = this.host.engineReady(this, peer);
     this.pipe = pipe;
     pipe.outbound.onReadable = this.scheduleFlush;
+    pipe.outbound.onFull = this.flushNow;
     pipe.inbound.onWritable = this.onInboundWritable;
     this.ensureHeartbeatTimer();
     if (pipe.outbound.length > 0) this.scheduleFlush();
@@ -300,6 +310,17 @@ export class ZmtpEngine implements FrameSink {
     process.nextTick(this.flush);
   };
 
+  /**
+   * The outbound queue is full: move what the stream will take now rather than next
+   * tick. Not from inside a flush: taking a message off the queue there can wake the
+   * sender, whose next push may find the queue full again, and a nested flush would put
+   * later messages on the wire ahead of the one the outer flush holds.
+   */
+  private flushNow = (): void => {
+    if (!this.writeBlocked && !this.ended && !this.flushing) this.flush();
+  };
+  private flushing = false;
+
   private onDrain = (): void => {
     this.writeBlocked = false;
     this.flush();
@@ -309,7 +330,16 @@ export class ZmtpEngine implements FrameSink {
   private flush = (): void => {
     this.flushScheduled = false;
     const pipe = this.pipe;
-    if (!pipe || this.ended || this.writeBlocked) return;
+    if (!pipe || this.ended || this.writeBlocked || this.flushing) return;
+    this.flushing = true;
+    try {
+      this.flushQueue(pipe);
+    } finally {
+      this.flushing = false;
+    }
+  };
+
+  private flushQueue(pipe: Pipe): void {
     const out = pipe.outbound;
     const minor = this.peerZmtpMinor;
     const boxed = this.mechanism.encodeFrame ? this.mechanism : null;
@@ -321,6 +351,8 @@ export class ZmtpEngine implements FrameSink {
         if (msg.tracker) this.trackers.push(msg.tracker);
         if (this.writeBlocked) break;
         continue;
+      } else if (msg.groupCommand !== undefined) {
+        this.batch.append(encodeCommandBody(msg.groupCommand, msg[0]!), FLAG_COMMAND);
       } else if (msg.subscription === true && minor >= 1 && msg.length === 1 && msg[0]!.length > 0) {
         const frame = msg[0]!;
         const topic = frame.subarray(1);
@@ -344,10 +376,14 @@ export class ZmtpEngine implements FrameSink {
     }
     this.stream.uncork();
     if (this.lingerDone && out.length === 0 && !this.writeBlocked) this.finishLinger();
-  };
+  }
 
   /** CURVE: each frame goes in its own MESSAGE box (commands too). */
   private writeBoxed(m: Mechanism, msg: Message, minor: number): void {
+    if (msg.groupCommand !== undefined) {
+      this.stream.write(m.encodeFrame!(FLAG_COMMAND, encodeCommandBody(msg.groupCommand, msg[0]!)));
+      return;
+    }
     if (msg.subscription === true && minor >= 1 && msg.length === 1 && msg[0]!.length > 0) {
       const frame = msg[0]!;
       const body = encodeCommandBody(frame[0] === SUB_BYTE ? "SUBSCRIBE" : "CANCEL", frame.subarray(1));
@@ -484,6 +520,7 @@ export class ZmtpEngine implements FrameSink {
     const pipe = this.pipe;
     if (pipe) {
       if (pipe.outbound.onReadable === this.scheduleFlush) pipe.outbound.onReadable = null;
+      if (pipe.outbound.onFull === this.flushNow) pipe.outbound.onFull = null;
       if (pipe.inbound.onWritable === this.onInboundWritable) pipe.inbound.onWritable = null;
     }
     if (this.lingerDone) {

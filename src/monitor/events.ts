@@ -84,7 +84,9 @@ export type Event =
   | EventFor<"handshake:error:protocol", EventAddress & EventError<ProtoError>>
   | EventFor<"handshake:error:auth", EventAddress & EventError<AuthError>>
   | EventFor<"handshake:error:other", EventAddress & EventError>
-  | EventFor<"unknown">;
+  | EventFor<"unknown">
+  /** zmq-ts: a PGM (epgm://) receiver gave up on `lost` packets of `source` (its TSI); the stream resumed at the next message. */
+  | EventFor<"pgm:loss", EventAddress & { source: string; lost: number }>;
 
 export type EventType = Event["type"];
 
@@ -95,7 +97,7 @@ export type EventOfType<E extends EventType = EventType> = Expand<Extract<Event,
  * libzmq's ZMQ_EVENT_* number for each event type (v5-compat's monitor reports these).
  * "unknown" has none.
  */
-export const eventIds: Readonly<Record<EventType, number>> = Object.freeze({
+const ids = {
   connect: 0x0001,
   "connect:delay": 0x0002,
   "connect:retry": 0x0004,
@@ -112,7 +114,10 @@ export const eventIds: Readonly<Record<EventType, number>> = Object.freeze({
   "handshake:error:protocol": 0x2000,
   "handshake:error:auth": 0x4000,
   unknown: 0,
-});
+} as Record<EventType, number>;
+// zmq-ts's own events have no libzmq number: not enumerable, so eventTypes lists libzmq's events only.
+Object.defineProperty(ids, "pgm:loss", { value: 0, enumerable: false });
+export const eventIds: Readonly<Record<EventType, number>> = Object.freeze(ids);
 
 /** Every event type, in libzmq event-number order. */
 export const eventTypes: readonly EventType[] = Object.freeze(

@@ -9,6 +9,11 @@ export type Message = Buffer[] & {
    * SUBSCRIBE/CANCEL command for peers that understand them.
    */
   subscription?: boolean;
+  /**
+   * A one-frame message holding a group: a DISH's JOIN or LEAVE (RFC 48). The engine
+   * sends it as that ZMTP command; a JOIN/LEAVE command from a DISH peer arrives so marked.
+   */
+  groupCommand?: "JOIN" | "LEAVE";
   /** Set by send(msg, {track: true}): released by whoever takes the message off our hands. */
   tracker?: MessageTracker;
 };
@@ -35,6 +40,14 @@ export class MsgQueue {
   onReadable: (() => void) | null = null;
   /** Called when a queue that refused a push (or reached its mark) has room again. */
   onWritable: (() => void) | null = null;
+  /**
+   * Called when a push finds the queue full, before it is refused: a consumer that can
+   * take messages right now (an engine whose stream is not blocked) drains the queue
+   * here. libzmq's I/O thread drains a pipe while the application fills it; ours runs
+   * only when the application's loop yields, so without this a PUB looping over sends
+   * would drop at its mark while the network sat idle.
+   */
+  onFull: (() => void) | null = null;
 
   /**
    * @param capacity the high-water mark in messages, 0 for none
@@ -67,8 +80,11 @@ export class MsgQueue {
       return true;
     }
     if (this.full) {
-      this.wasFull = true;
-      return false;
+      if (this.onFull) this.onFull();
+      if (this.full) {
+        this.wasFull = true;
+        return false;
+      }
     }
     this.forcePush(msg);
     return true;

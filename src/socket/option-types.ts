@@ -175,3 +175,40 @@ export interface StreamOptions {
   receiveTimeout: number;
   notify: boolean;
 }
+
+// The draft classes (zmq-ts/draft).
+
+export interface ServerOptions extends PairOptions {}
+export interface ClientOptions extends PairOptions {}
+export interface PeerOptions extends PairOptions {}
+export interface ChannelOptions extends PairOptions {}
+
+export interface RadioOptions {
+  sendBufferSize: number;
+  sendHighWaterMark: number;
+  sendTimeout: number;
+  multicastHops: number;
+  multicastLoop: boolean;
+}
+
+export interface DishOptions {
+  receiveBufferSize: number;
+  receiveHighWaterMark: number;
+  receiveTimeout: number;
+}
+
+export interface GatherOptions extends DishOptions {
+  conflate: boolean;
+}
+
+export interface ScatterOptions {
+  sendBufferSize: number;
+  sendHighWaterMark: number;
+  sendTimeout: number;
+  multicastHops: number;
+  conflate: boolean;
+}
+
+export interface DatagramOptions extends PairOptions {
+  multicastLoop: boolean;
+}

@@ -52,7 +52,9 @@ export type SocketClassName =
   | "Dish"
   | "Gather"
   | "Scatter"
-  | "Datagram";
+  | "Datagram"
+  | "Peer"
+  | "Channel";
 
 export interface OptionSpec {
   /** Public zeromq.js name. */
@@ -338,11 +340,11 @@ const currentMechanism = (values: OptionValues): Mechanism => (values.securityMe
 
 const WRITABLE: readonly SocketClassName[] = [
   "Pair", "Publisher", "Request", "Reply", "Dealer", "Router", "Push", "XPublisher", "XSubscriber", "Stream",
-  "Server", "Client", "Radio", "Scatter", "Datagram",
+  "Server", "Client", "Radio", "Scatter", "Datagram", "Peer", "Channel",
 ];
 const READABLE: readonly SocketClassName[] = [
   "Pair", "Subscriber", "Request", "Reply", "Dealer", "Router", "Pull", "XPublisher", "XSubscriber", "Stream",
-  "Server", "Client", "Dish", "Gather", "Datagram",
+  "Server", "Client", "Dish", "Gather", "Datagram", "Peer", "Channel",
 ];
 const CONFLATABLE: readonly SocketClassName[] = ["Pull", "Push", "Subscriber", "Publisher", "Dealer", "Scatter", "Gather"];
 
@@ -405,6 +407,8 @@ const rows: Record<string, (name: string) => Row> = {
   sendHighWaterMark: num(23, 1000, atLeast(0), { classes: WRITABLE, immediate: true }),
   sendTimeout: num(28, -1, atLeast(-1), { classes: WRITABLE, immediate: true }),
   multicastHops: num(25, 1, atLeast(1), { classes: WRITABLE }),
+  // Whether our own host hears what we send to a multicast group (libzmq default: yes). udp only.
+  multicastLoop: bool(96, true, { classes: ["Radio", "Datagram"] }),
   // --- readable sockets
   receiveBufferSize: num(12, -1, atLeast(-1), { classes: READABLE }),
   receiveHighWaterMark: num(24, 1000, atLeast(0), { classes: READABLE, immediate: true }),
@@ -617,6 +621,7 @@ export const optionsById: ReadonlyMap<number, OptionSpec> = new Map([
 export const socketClassNames: readonly SocketClassName[] = Object.freeze([
   "Pair", "Publisher", "Subscriber", "Request", "Reply", "Dealer", "Router", "Pull", "Push",
   "XPublisher", "XSubscriber", "Stream", "Server", "Client", "Radio", "Dish", "Gather", "Scatter", "Datagram",
+  "Peer", "Channel",
 ] as const);
 
 /** The option names zeromq.js puts on Socket.prototype. */
@@ -642,8 +647,8 @@ export const classOptionNames: Readonly<Record<string, readonly string[]>> = Obj
 
 /** libzmq type numbers whose sockets start with linger 0 (SUB, XSUB, DISH: xsub_t/dish_t set it). */
 const LINGER_ZERO_TYPES = new Set([2, 10, 15]);
-/** libzmq type numbers of the thread-safe draft sockets (SERVER, CLIENT, RADIO, DISH, GATHER, SCATTER). */
-const THREAD_SAFE_TYPES = new Set([12, 13, 14, 15, 16, 17]);
+/** libzmq type numbers of the thread-safe draft sockets (SERVER, CLIENT, RADIO, DISH, GATHER, SCATTER, PEER, CHANNEL). */
+const THREAD_SAFE_TYPES = new Set([12, 13, 14, 15, 16, 17, 19, 20]);
 
 /**
  * Stored values, by option name, with defaults filled in (a fresh object each call).

@@ -13,7 +13,9 @@ import { socketTypeNames } from "../mechanism/socket-types.js";
 import { strategies, type Strategy } from "./strategy.js";
 import type { EngineOptions } from "../engine/zmtp-engine.js";
 import { parseEndpoint } from "../transport/endpoint.js";
+import { isPgmAddress, PgmTransport } from "../transport/pgm/epgm.js";
 import { NetListener, type AcceptHandler } from "../transport/net-listener.js";
+import { UdpTransport } from "../transport/udp.js";
 import { NetConnecter, type ConnectHandler } from "../transport/net-connecter.js";
 import type { SessionOwner } from "../transport/session-owner.js";
 import type { InprocSocket } from "../transport/inproc.js";
@@ -56,8 +58,14 @@ interface PendingReceive {
   timer: NodeJS.Timeout | null;
 }
 
-type Bound = { kind: "net"; listener: NetListener; aliases: string[] } | { kind: "inproc"; name: string };
-type Connected = { kind: "net"; connecter: NetConnecter } | { kind: "inproc"; name: string };
+/** epgm:// and udp:// endpoints: no listener or connecter, one transport object that owns its datagram sockets. */
+interface DatagramTransport {
+  close(lingerMs: number, done?: () => void): void;
+}
+type Bound = { kind: "net"; listener: NetListener; aliases: string[] } | { kind: "inproc"; name: string }
+  | { kind: "datagram"; transport: DatagramTransport; aliases: string[] };
+type Connected = { kind: "net"; connecter: NetConnecter } | { kind: "inproc"; name: string }
+  | { kind: "datagram"; transport: DatagramTransport };
 
 const RESOLVED = Promise.resolve();
 const ZERO_KEY = Buffer.alloc(32);
@@ -145,7 +153,23 @@ export class Socket implements SessionOwner, InprocSocket {
    */
   bind(address: string): Promise<void> {
     return this.endpointOperation(async () => {
+      if (isPgmAddress(address)) {
+        // epgm:// (pgm:// is refused): bind and connect are the same, as in libzmq.
+        const transport = new PgmTransport(this, address);
+        await transport.ready;
+        this._bound.set(address, { kind: "datagram", transport, aliases: [address] });
+        this._options.lastEndpoint = address;
+        return;
+      }
       const ep = parseEndpoint(address, true);
+      if (ep.protocol === "udp") {
+        const transport = new UdpTransport(this, ep, true);
+        const resolved = await transport.ready;
+        const entry: Bound = { kind: "datagram", transport, aliases: [resolved, address] };
+        for (const a of entry.aliases) this._bound.set(a, entry);
+        this._options.lastEndpoint = resolved;
+        return;
+      }
       if (ep.protocol === "inproc") {
         this.context.inproc.bind(ep.name, this, address);
         this._bound.set(address, { kind: "inproc", name: ep.name });
@@ -163,9 +187,14 @@ export class Socket implements SessionOwner, InprocSocket {
 
   unbind(address: string): Promise<void> {
     return this.endpointOperation(async () => {
-      parseEndpoint(address, true);
+      if (!isPgmAddress(address)) parseEndpoint(address, true);
       const entry = this._bound.get(address);
       if (!entry) throw zmqError("ENOENT", "No such endpoint", address);
+      if (entry.kind === "datagram") {
+        for (const a of entry.aliases) this._bound.delete(a);
+        entry.transport.close(0);
+        return;
+      }
       if (entry.kind === "inproc") {
         this._bound.delete(address);
         this.context.inproc.unbind(entry.name, this);
@@ -192,7 +221,17 @@ export class Socket implements SessionOwner, InprocSocket {
 
   connect(address: string, options: { routingId?: string | Buffer } = {}): void {
     this.assertOpen();
+    if (isPgmAddress(address)) {
+      const transport = new PgmTransport(this, address);
+      transport.ready.catch((e: Error) => process.emitWarning(`zmq-ts: ${address}: ${e.message}`));
+      this._connected.set(address, { kind: "datagram", transport });
+      return;
+    }
     const ep = parseEndpoint(address, false);
+    if (ep.protocol === "udp") {
+      this._connected.set(address, { kind: "datagram", transport: new UdpTransport(this, ep, false) });
+      return;
+    }
     if (ep.protocol === "inproc") {
       const routingId = options.routingId !== undefined ? toFrame(options.routingId) : null;
       this.context.inproc.connect(ep.name, this, address, routingId);
@@ -208,11 +247,12 @@ export class Socket implements SessionOwner, InprocSocket {
 
   disconnect(address: string): void {
     this.assertOpen();
-    parseEndpoint(address, false);
+    if (!isPgmAddress(address)) parseEndpoint(address, false);
     const entry = this._connected.get(address);
     if (!entry) throw zmqError("ENOENT", "No such endpoint", address);
     this._connected.delete(address);
     if (entry.kind === "inproc") this.context.inproc.disconnect(entry.name, this, address);
+    else if (entry.kind === "datagram") entry.transport.close(0);
     else entry.connecter.stop(0);
   }
 
@@ -355,15 +395,17 @@ export class Socket implements SessionOwner, InprocSocket {
     };
     const seen = new Set<Bound>();
     for (const entry of this._bound.values()) {
-      if (entry.kind !== "net" || seen.has(entry)) continue;
+      if (entry.kind === "inproc" || seen.has(entry)) continue;
       seen.add(entry);
       waiting++;
-      entry.listener.close(linger, finished);
+      if (entry.kind === "net") entry.listener.close(linger, finished);
+      else entry.transport.close(linger, finished);
     }
     for (const entry of this._connected.values()) {
-      if (entry.kind !== "net") continue;
+      if (entry.kind === "inproc") continue;
       waiting++;
-      entry.connecter.stop(linger, finished);
+      if (entry.kind === "net") entry.connecter.stop(linger, finished);
+      else entry.transport.close(linger, finished);
     }
     this._bound.clear();
     this._connected.clear();

@@ -9,6 +9,14 @@ import { RouterStrategy } from "./router.js";
 import { PullStrategy } from "./pull.js";
 import { PushStrategy } from "./push.js";
 import { StreamStrategy } from "./stream.js";
+import { ServerStrategy } from "./server.js";
+import { ClientStrategy } from "./client.js";
+import { RadioStrategy } from "./radio.js";
+import { DishStrategy } from "./dish.js";
+import { GatherStrategy, ScatterStrategy } from "./gather.js";
+import { DgramStrategy } from "./dgram.js";
+import { PeerStrategy } from "./peer.js";
+import { ChannelStrategy } from "./channel.js";
 
 export type { Strategy, StrategyHost } from "./strategy-types.js";
 
@@ -26,4 +34,14 @@ export const strategies: Readonly<Record<number, StrategyFactory>> = {
   9: (h) => new XPubStrategy(h),
   10: (h) => new XSubStrategy(h),
   11: (h) => new StreamStrategy(h),
+  // The draft types (zmq-ts/draft has their classes).
+  12: (h) => new ServerStrategy(h),
+  13: (h) => new ClientStrategy(h),
+  14: (h) => new RadioStrategy(h),
+  15: (h) => new DishStrategy(h),
+  16: (h) => new GatherStrategy(h),
+  17: (h) => new ScatterStrategy(h),
+  18: (h) => new DgramStrategy(h),
+  19: (h) => new PeerStrategy(h),
+  20: (h) => new ChannelStrategy(h),
 };

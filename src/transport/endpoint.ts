@@ -3,13 +3,15 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { zmqError } from "../errors.js";
 import { warnAbstractIpc } from "../util/runtime.js";
+import { parseUdp, type UdpEndpoint } from "./udp-address.js";
 
 export type Endpoint =
   | { protocol: "tcp"; address: string; host: string; port: number; anyHost: boolean }
   | { protocol: "ipc"; address: string; path: string }
-  | { protocol: "inproc"; address: string; name: string };
+  | { protocol: "inproc"; address: string; name: string }
+  | UdpEndpoint;
 
-const SUPPORTED = new Set(["tcp", "ipc", "inproc"]);
+const SUPPORTED = new Set(["tcp", "ipc", "inproc", "udp"]);
 /** Protocols libzmq knows but we do not (yet) carry: EPROTONOSUPPORT, as libzmq without them says. */
 
 /**
@@ -39,6 +41,7 @@ export function parseEndpoint(address: string, forBind: boolean): Endpoint {
     const path = rest.startsWith("@") ? `\0${rest.slice(1)}` : rest;
     return { protocol, address, path };
   }
+  if (protocol === "udp") return parseUdp(address, rest, forBind);
   return parseTcp(address, rest, forBind);
 }
 

@@ -10,6 +10,8 @@
  *   PONG      data = context
  *   SUBSCRIBE data = topic          (ZMTP 3.1)
  *   CANCEL    data = topic          (ZMTP 3.1)
+ *   JOIN      data = group          (ZMTP 3.1, RFC 48: DISH to RADIO)
+ *   LEAVE     data = group          (ZMTP 3.1, RFC 48)
  * Metadata is a sequence of properties: name-size (1 octet, 1..255) name, value-size
  * (4 octets BE) value.
  *
@@ -187,4 +189,15 @@ export function encodeSubscribe(topic: Uint8Array): Buffer {
 /** CANCEL command frame (ZMTP 3.1). */
 export function encodeCancel(topic: Uint8Array): Buffer {
   return encodeCommandFrame("CANCEL", topic);
+}
+
+/** The longest group name RADIO/DISH carry (libzmq's ZMQ_GROUP_MAX_LENGTH). */
+export const GROUP_MAX_LENGTH = 255;
+
+/** The group of a JOIN or LEAVE command's data; a group longer than 255 bytes is malformed. */
+export function parseGroupCommand(name: string, data: Buffer): Buffer {
+  if (data.length > GROUP_MAX_LENGTH) {
+    throw new WireError("ERR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED", `${name} group is ${data.length} bytes (at most ${GROUP_MAX_LENGTH})`);
+  }
+  return data;
 }
