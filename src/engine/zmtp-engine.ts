@@ -298,6 +298,7 @@ export class ZmtpEngine implements FrameSink {
     pipe.outbound.onReadable = this.scheduleFlush;
     pipe.outbound.onFull = this.flushNow;
     pipe.inbound.onWritable = this.onInboundWritable;
+    pipe.inbound.lowWater = true;
     this.ensureHeartbeatTimer();
     if (pipe.outbound.length > 0) this.scheduleFlush();
   }
@@ -521,7 +522,10 @@ export class ZmtpEngine implements FrameSink {
     if (pipe) {
       if (pipe.outbound.onReadable === this.scheduleFlush) pipe.outbound.onReadable = null;
       if (pipe.outbound.onFull === this.flushNow) pipe.outbound.onFull = null;
-      if (pipe.inbound.onWritable === this.onInboundWritable) pipe.inbound.onWritable = null;
+      if (pipe.inbound.onWritable === this.onInboundWritable) {
+        pipe.inbound.onWritable = null;
+        pipe.inbound.lowWater = false;
+      }
     }
     if (this.lingerDone) {
       const done = this.lingerDone;

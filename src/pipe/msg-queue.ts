@@ -48,6 +48,13 @@ export class MsgQueue {
    * would drop at its mark while the network sat idle.
    */
   onFull: (() => void) | null = null;
+  /**
+   * Wake the producer of a full queue only once it is down to half its mark instead of
+   * at the first free slot (libzmq's low-water mark). For an engine's inbound queue:
+   * otherwise, while the application reads slower than the wire delivers, every message
+   * read would resume the stream and the decoder for exactly one more message.
+   */
+  lowWater = false;
 
   /**
    * @param capacity the high-water mark in messages, 0 for none
@@ -105,11 +112,16 @@ export class MsgQueue {
 
   shift(): Message | undefined {
     const msg = this.items.shift();
-    if (msg !== undefined && this.wasFull && !this.full) {
+    if (msg !== undefined && this.wasFull && this.hasRoomAgain()) {
       this.wasFull = false;
       if (this.onWritable) this.onWritable();
     }
     return msg;
+  }
+
+  private hasRoomAgain(): boolean {
+    if (this.capacity <= 0) return true;
+    return this.lowWater ? this.items.length <= this.capacity >> 1 : this.items.length < this.capacity;
   }
 
   peek(): Message | undefined {

@@ -109,3 +109,27 @@ test("a receiver that fell behind the source's window gets a loss, not a hang", 
   assert.equal(r.delivered.at(-1), "x119");
   assert.equal(r.delivered.length, 1 + 50);
 });
+
+test("the sender paces ODATA to `rate`: over a simulated second, the rate plus one burst at most", () => {
+  const sent: Buffer[] = [];
+  const rateBytes = 100_000; // rate 800 kbit/s, as libzmq's option would give it
+  const sender = new PgmSender(
+    { gsi, sport: 4242, port: 7000, group: GROUP, nla: "10.0.0.1", windowSqns: 1000, rateBytes },
+    { multicast: (b) => sent.push(b) }, 0,
+  );
+  const spms = sent.length;
+  const tsdu = Buffer.alloc(1000, 7);
+  let now = 0;
+  let held = 0;
+  while (now < 1000 && sent.length < 10_000) { // an unpaced sender stops at 10,000 packets and fails below
+    if (sender.canSend(tsdu.length, now)) sender.sendData(tsdu, now);
+    else {
+      held++;
+      now += Math.max(1, sender.waitFor(tsdu.length));
+    }
+  }
+  const bytes = sent.slice(spms).reduce((n, b) => n + b.length + 28, 0);
+  assert.ok(held > 0, "the sender had to wait");
+  assert.ok(bytes <= rateBytes + Math.max(1528, rateBytes / 20) + 1100, `${bytes} bytes in 1 s at ${rateBytes} B/s`);
+  assert.ok(bytes >= rateBytes * 0.9, `${bytes} bytes in 1 s at ${rateBytes} B/s: too slow`);
+});
