@@ -39,7 +39,9 @@ function run(scenario: string): Run {
       out += d.toString();
       if (out.includes("ready")) resolve();
     });
-    void exit.then(() => (out.includes("ready") ? resolve() : reject(new Error(`${scenario}: exited before ready; stderr: ${err}`))));
+    // 'close', not 'exit': a child that prints "ready" and exits at once can be reported
+    // exited before its last stdout bytes have been read.
+    child.on("close", () => (out.includes("ready") ? resolve() : reject(new Error(`${scenario}: exited before ready; stderr: ${err}`))));
   });
   return { child, ready, exit, stderr: () => err };
 }
