@@ -402,14 +402,18 @@ export class ZmtpEngine implements FrameSink {
     let ok = true;
     const large = this.batch.largeBodies > 0;
     const chunks = this.batch.take();
+    const retired = this.batch.takeRetired();
     const last = chunks.length - 1;
     for (let i = 0; i < last; i++) ok = this.stream.write(chunks[i]!);
-    if (this.trackers.length > 0) {
-      // The kernel has the bytes once the last chunk's write completes: the sender may reuse its buffers.
+    if (last >= 0 && (this.trackers.length > 0 || retired !== null)) {
+      // Writes complete in order: once the last chunk's write is done, the kernel has every
+      // byte handed out so far, so the sender may reuse its buffers and we our scratches.
       const done = this.trackers;
-      this.trackers = [];
-      ok = this.stream.write(chunks[last]!, () => {
+      if (done.length > 0) this.trackers = [];
+      const batch = this.batch;
+      ok = this.stream.write(chunks[last]!, (err?: Error | null) => {
         for (const t of done) t.release();
+        if (retired !== null && !err) batch.recycle(retired);
       });
     } else if (last >= 0) {
       ok = this.stream.write(chunks[last]!);

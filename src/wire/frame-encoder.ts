@@ -9,6 +9,8 @@ const DEFAULT_COPY_THRESHOLD = 8 * 1024;
 const MIN_SCRATCH = 16 * 1024;
 /** A busy batch's scratch grows (by doubling, once per refill) up to this size (see reserve()). */
 const MAX_SCRATCH = 64 * 1024;
+/** Scratches kept for reuse once written (see recycle()). */
+const MAX_SPARE = 4;
 
 /** Number of header bytes for a body of `size`: 2 if size <= 255, else 9. */
 export function frameHeaderSize(size: number): number {
@@ -64,6 +66,10 @@ export class FrameBatch {
   private scratchSize = MIN_SCRATCH;
   private _byteLength = 0;
   private _largeBodies = 0;
+  /** Scratches filled up since the last take(): the writer returns them through recycle(). */
+  private retired: Buffer[] = [];
+  /** Scratches whose bytes the writer has finished with, ready to be filled again. */
+  private readonly spare: Buffer[] = [];
 
   constructor(copyThreshold = DEFAULT_COPY_THRESHOLD) {
     this.copyThreshold = Math.max(0, copyThreshold);
@@ -119,6 +125,27 @@ export class FrameBatch {
   }
 
   /**
+   * The scratches that filled up while the chunks of the last take() were appended, or
+   * null. None of them will be written into again; once every chunk handed out so far has
+   * been written (the callback of the last write), pass them to recycle().
+   */
+  takeRetired(): Buffer[] | null {
+    if (this.retired.length === 0) return null;
+    const out = this.retired;
+    this.retired = [];
+    return out;
+  }
+
+  /**
+   * Scratches the writer is done with come back for reuse: a fresh ArrayBuffer per 64 KiB
+   * costs an allocation plus external-memory accounting that drives the GC (tcp 4 KiB
+   * messages: 8% of the sender's time in allocation). A few are kept; the rest go.
+   */
+  recycle(scratches: Buffer[]): void {
+    for (const b of scratches) if (this.spare.length < MAX_SPARE) this.spare.push(b);
+  }
+
+  /**
    * Makes room for `n` bytes at the write position and returns that position. When the
    * scratch is full, the open region is closed into a chunk of its own (the writer sends
    * the chunks with one writev) and a new scratch is started: bytes are copied once,
@@ -135,8 +162,11 @@ export class FrameBatch {
     if (scratch !== null) {
       if (this.used > this.chunkStart) this.chunks.push(scratch.subarray(this.chunkStart, this.used));
       this.scratchSize = Math.min(MAX_SCRATCH, this.scratchSize * 2);
+      this.retired.push(scratch);
     }
-    this.scratch = Buffer.allocUnsafe(Math.max(this.scratchSize, n));
+    const size = Math.max(this.scratchSize, n);
+    const spare = this.spare.pop();
+    this.scratch = spare !== undefined && spare.length === size ? spare : Buffer.allocUnsafe(size);
     this.chunkStart = 0;
     this.used = 0;
     return 0;

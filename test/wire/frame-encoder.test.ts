@@ -124,6 +124,34 @@ test("FrameBatch: a batch bigger than the scratch is closed into chunks, in orde
   assertDecodesTo(Buffer.concat(chunks), { events: frames.map((f, i) => frame(f, i < 99)) }, { seed: 3 });
 });
 
+test("FrameBatch: full scratches come back through takeRetired/recycle and are reused, never while unwritten", () => {
+  const batch = new FrameBatch();
+  const body = (i: number) => Buffer.alloc(4000, i & 0xff);
+  // Fill well past the first scratches (16 + 32 + 64 KiB), then take: those are retired.
+  for (let i = 0; i < 40; i++) batch.append(body(i), 0);
+  const first = batch.take();
+  const retired = batch.takeRetired();
+  assert.ok(retired !== null && retired.length >= 2, "filled scratches are retired");
+  assert.equal(batch.takeRetired(), null, "handed out once");
+  const firstCopy = Buffer.concat(first);
+  // Not recycled yet (the write has not completed): more frames must not land in them.
+  for (let i = 40; i < 80; i++) batch.append(body(i), 0);
+  const second = batch.take();
+  assert.ok(Buffer.concat(first).equals(firstCopy), "a retired scratch was written before it was recycled");
+  const secondCopy = Buffer.concat(second);
+  const retired2 = batch.takeRetired() ?? [];
+  // The writer is done with everything so far: give the scratches back; the next ones are reused.
+  batch.recycle([...retired, ...retired2]);
+  const reusable = new Set([...retired, ...retired2].filter((b) => b.length === 64 * 1024).map((b) => b.buffer));
+  for (let i = 80; i < 160; i++) batch.append(body(i), 0);
+  const third = batch.take();
+  assert.ok(third.some((c) => reusable.has(c.buffer)), "a recycled scratch was filled again");
+  // What was "written" (copied out before recycling) and the new batch decode to the frames in order.
+  const events = decodeChunks([Buffer.concat([firstCopy, secondCopy, ...third])]).events;
+  assert.equal(events.length, 160);
+  for (let i = 0; i < 160; i++) assert.deepStrictEqual(events[i], frame(body(i), false));
+});
+
 test("FrameBatch: appendMessage of one frame has no MORE; of none appends nothing", () => {
   const batch = new FrameBatch();
   batch.appendMessage([]);
