@@ -6,7 +6,7 @@ import type { Strategy, StrategyHost } from "./strategy-types.js";
 
 /** PULL (RFC 30): fair-queues whole messages from all peers. */
 export class PullStrategy implements Strategy {
-  private readonly fq = new FairQueue();
+  protected readonly fq = new FairQueue();
   constructor(_host: StrategyHost) {}
   attach(pipe: Pipe): void { this.fq.attach(pipe); }
   terminated(pipe: Pipe): void { this.fq.terminated(pipe); }
