@@ -223,10 +223,32 @@ export const LOOP_HELP = `Counting:
 
 export const EXIT_HELP = `Exit codes: 0 ok, 1 usage error, 2 timeout, 3 connection or protocol error.`;
 
+/**
+ * Options whose value may start with '-': Z85 keys (one in 85 begins with it) and
+ * passwords. parseArgs refuses `--curve-server-key -abc…` as ambiguous, so the value is
+ * attached (`--curve-server-key=-abc…`) before parsing.
+ */
+const DASH_VALUE_OPTIONS = new Set(["--curve-server-key", "--curve-secret-key", "--curve-public-key", "--curve-allow", "--plain-password"]);
+
+function attachDashValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (DASH_VALUE_OPTIONS.has(a) && next !== undefined && next.startsWith("-") && next !== "--") {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 /** parseArgs with our error mapping: an unknown option or missing value is a usage error. */
 export function parse(args: string[], options: OptionSpec, allowPositionals = true): { values: Values; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals, strict: true });
+    const { values, positionals } = parseArgs({ args: attachDashValues(args), options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals, strict: true });
     const v = values as Values;
     out.json = Boolean(v.json);
     out.quiet = Boolean(v.quiet);

@@ -77,3 +77,14 @@ test("keygen --json in process", async () => {
   assert.equal(k.publicKey.length, 40);
   assert.equal(k.secretKey.length, 40);
 });
+
+test("a Z85 key or password that starts with '-' is taken as the option's value", async () => {
+  const { parse, SECURITY_OPTIONS } = await import("../../src/cli/common.js");
+  const key = "-" + "a".repeat(39);
+  const { values, positionals } = parse(["--curve-server-key", key, "--plain-password", "-secret", "payload"], SECURITY_OPTIONS);
+  assert.equal(values["curve-server-key"], key);
+  assert.equal(values["plain-password"], "-secret");
+  assert.deepEqual(positionals, ["payload"]);
+  // Other options keep parseArgs' rules: a dash after a string option is still ambiguous.
+  assert.throws(() => parse(["--plain-user", "-x"], SECURITY_OPTIONS), /ambiguous/);
+});
