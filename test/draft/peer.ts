@@ -4,6 +4,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { nodeForPeers } from "../helpers/runtime.js";
+import { endChild } from "../helpers/child.js";
 
 export type DraftType = "SERVER" | "CLIENT" | "RADIO" | "DISH" | "GATHER" | "SCATTER" | "DGRAM" | "PEER" | "CHANNEL";
 
@@ -122,12 +123,7 @@ export class DraftPeer {
 
   async close(): Promise<void> {
     if (!this.exited) {
-      try { this.child.stdin.end(JSON.stringify({ id: this.nextId++, cmd: "exit" }) + "\n"); } catch { /* gone */ }
-      const graceful = await Promise.race([this.exit.then(() => true), new Promise<boolean>((r) => setTimeout(r, 3000, false).unref())]);
-      if (!graceful) {
-        this.kill();
-        await Promise.race([this.exit, new Promise((r) => setTimeout(r, 2000).unref())]);
-      }
+      await endChild(this.child, this.exit, () => this.child.stdin.end(JSON.stringify({ id: this.nextId++, cmd: "exit" }) + "\n"));
     }
     this.child.stdout.destroy();
     this.child.stderr.destroy();

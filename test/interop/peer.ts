@@ -7,6 +7,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { nodeForPeers } from "../helpers/runtime.js";
+import { endChild } from "../helpers/child.js";
 
 export type PeerKind = "python" | "zeromq.js";
 
@@ -215,19 +216,7 @@ export class Peer {
   /** Ask the peer to exit, then make sure it is gone. Idempotent. */
   async close(): Promise<void> {
     if (!this.exited) {
-      try {
-        this.child.stdin.end(JSON.stringify({ id: this.nextId++, cmd: "exit" }) + "\n");
-      } catch {
-        // already closed
-      }
-      const graceful = await Promise.race([
-        this.exitPromise.then(() => true),
-        new Promise<boolean>((r) => setTimeout(r, 3000, false).unref()),
-      ]);
-      if (!graceful) {
-        this.kill();
-        await Promise.race([this.exitPromise, new Promise((r) => setTimeout(r, 2000).unref())]);
-      }
+      await endChild(this.child, this.exitPromise, () => this.child.stdin.end(JSON.stringify({ id: this.nextId++, cmd: "exit" }) + "\n"));
     }
     this.child.stdout.destroy();
     this.child.stderr.destroy();

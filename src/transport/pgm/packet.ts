@@ -118,11 +118,16 @@ export function encodePacket(p: PgmPacket): Buffer {
   p.gsi.copy(buf, 8, 0, 6);
   buf.writeUInt16BE(tsdu, 14);
   let at = HEADER_SIZE;
-  const writeOptLength = () => {
+  /** OPT_LENGTH, then the header of the packet's one option (`length` bytes with its body, written next). */
+  const writeOptions = (type: number, length: number) => {
     buf[at] = OPT_LENGTH;
     buf[at + 1] = 4;
     buf.writeUInt16BE(options, at + 2);
-    at += 4;
+    buf[at + 4] = type | OPT_END;
+    buf[at + 5] = length;
+    buf[at + 6] = 0;
+    buf[at + 7] = 0;
+    at += 8;
   };
   switch (p.type) {
     case "spm":
@@ -131,12 +136,7 @@ export function encodePacket(p: PgmPacket): Buffer {
       buf.writeUInt32BE(p.lead >>> 0, at + 8);
       at = writeNla(buf, at + 12, p.nla);
       if (p.fin) {
-        writeOptLength();
-        buf[at] = OPT_FIN | OPT_END;
-        buf[at + 1] = 4;
-        buf[at + 2] = 0;
-        buf[at + 3] = 0;
-        at += 4;
+        writeOptions(OPT_FIN, 4);
       }
       break;
     case "spmr":
@@ -147,15 +147,11 @@ export function encodePacket(p: PgmPacket): Buffer {
       buf.writeUInt32BE(p.trail >>> 0, at + 4);
       at += 8;
       if (p.fragment) {
-        writeOptLength();
-        buf[at] = OPT_FRAGMENT | OPT_END;
-        buf[at + 1] = 16;
-        buf[at + 2] = 0;
-        buf[at + 3] = 0;
-        buf.writeUInt32BE(p.fragment.firstSqn >>> 0, at + 4);
-        buf.writeUInt32BE(p.fragment.offset >>> 0, at + 8);
-        buf.writeUInt32BE(p.fragment.apduLength >>> 0, at + 12);
-        at += 16;
+        writeOptions(OPT_FRAGMENT, 16);
+        buf.writeUInt32BE(p.fragment.firstSqn >>> 0, at);
+        buf.writeUInt32BE(p.fragment.offset >>> 0, at + 4);
+        buf.writeUInt32BE(p.fragment.apduLength >>> 0, at + 8);
+        at += 12;
       }
       p.data.copy(buf, at);
       at += p.data.length;
@@ -165,12 +161,7 @@ export function encodePacket(p: PgmPacket): Buffer {
       at = writeNla(buf, at + 4, p.source);
       at = writeNla(buf, at, p.group);
       if (p.sqns.length > 1) {
-        writeOptLength();
-        buf[at] = OPT_NAK_LIST | OPT_END;
-        buf[at + 1] = 4 + 4 * (p.sqns.length - 1);
-        buf[at + 2] = 0;
-        buf[at + 3] = 0;
-        at += 4;
+        writeOptions(OPT_NAK_LIST, 4 + 4 * (p.sqns.length - 1));
         for (let i = 1; i < p.sqns.length; i++, at += 4) buf.writeUInt32BE(p.sqns[i]! >>> 0, at);
       }
   }
